@@ -1,0 +1,45 @@
+"""The ceiling to compare the service with: a bare Flask app answering every POST with the
+same fixed TwiML, served exactly as `ivr serve` serves the service
+(`python -m benchmarks._bare PORT`)."""
+
+from __future__ import annotations
+
+import sys
+
+from flask import Flask, Response
+from twilio.twiml.voice_response import VoiceResponse
+
+
+def fixed_twiml() -> str:
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf speech", action="/voice/menu/main_menu?attempt=1",
+                             method="POST", timeout=5, num_digits=1)
+    gather.say("For billing or payments, press 1. For technical support, press 2.",
+               language="en-US")
+    response.redirect("/voice/menu/main_menu/silence?attempt=1", method="POST")
+    return str(response)
+
+
+def create_bare_app() -> Flask:
+    app = Flask(__name__)
+    body = fixed_twiml()
+
+    @app.post("/<path:_path>")
+    def answer(_path: str) -> Response:
+        return Response(body, mimetype="text/xml")
+
+    @app.get("/healthz")
+    def health() -> Response:
+        return Response('{"status": "ok"}', mimetype="application/json")
+
+    return app
+
+
+def main() -> None:
+    from werkzeug.serving import make_server
+
+    make_server("127.0.0.1", int(sys.argv[1]), create_bare_app(), threaded=True).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Webhook throughput and latency for whole inbound calls (incoming, two menu answers, the
+enqueue, two wait polls, the queue result, the status callback), signed as the carrier signs
+them, from a load generator in a process of its own against `ivr serve` in another; and the
+same requests against a bare Flask app answering fixed TwiML, served the same way: the
+ceiling of the server and the machine, measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from benchmarks import Measurement, Options
+from benchmarks._databases import fresh_database
+from ivr.settings import PROJECT_ROOT, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN
+
+TITLE = "webhooks: whole inbound calls through `ivr serve`, and a bare Flask ceiling"
+IVR = str(Path(sys.executable).parent / "ivr")
+TARGET_CALLS = 100.0  # new calls a second through the whole inbound path
+TARGET_P99_MS = 50.0
+TARGET_SHARE = 0.25  # of the bare ceiling's webhooks a second
+REQUESTS_PER_CALL = 7
+
+
+@dataclass(frozen=True)
+class Sizes:
+    concurrency: int
+    ceiling_seconds: float
+    rate: float
+    rate_seconds: float
+    warmup: float
+
+
+FULL = Sizes(concurrency=16, ceiling_seconds=12, rate=TARGET_CALLS, rate_seconds=20, warmup=2)
+SMOKE = Sizes(concurrency=2, ceiling_seconds=1, rate=5, rate_seconds=1, warmup=0)
+
+
+def run(options: Options) -> list[Measurement]:
+    sizes = SMOKE if options.smoke else FULL
+    with _server([sys.executable, "-m", "benchmarks._bare"], env=_bare_env()) as url:
+        bare = _load(url, sizes, mode="closed", follow=False)
+    found = [_bare_measurement(bare, sizes)]
+    for engine in options.engines:
+        with fresh_database(engine, postgres=options.postgres_url) as database_url:
+            with _server([IVR, "serve", "--host", "127.0.0.1"],
+                         env=_service_env(database_url)) as url:
+                ceiling = _load(url, sizes, mode="closed", follow=True)
+                steady = _load(url, sizes, mode="open", follow=True)
+        found.append(_ceiling_measurement(engine, ceiling, bare, sizes))
+        found.append(_rate_measurement(engine, steady, sizes))
+    return found
+
+
+# -- the measurements ------------------------------------------------------------------------
+
+
+def _bare_measurement(bare: dict[str, Any], sizes: Sizes) -> Measurement:
+    latency = bare["latency_ms"]["all"]
+    return Measurement(
+        "webhooks", f"bare Flask, fixed TwiML, {sizes.concurrency} connections",
+        {"webhooks/s": bare["requests_per_second"], "p50 ms": latency.get("p50"),
+         "p99 ms": latency.get("p99"), "errors": sum(bare["errors"].values())},
+    )
+
+
+def _ceiling_measurement(engine: str, result: dict[str, Any], bare: dict[str, Any],
+                         sizes: Sizes) -> Measurement:
+    latency = result["latency_ms"]["all"]
+    share = (result["requests_per_second"] / bare["requests_per_second"]
+             if bare["requests_per_second"] else 0.0)
+    met = (result["calls_per_second"] >= TARGET_CALLS and share >= TARGET_SHARE
+           and not result["errors"])
+    return Measurement(
+        "webhooks", f"whole calls, ceiling, {engine}, {sizes.concurrency} connections",
+        {"calls/s": result["calls_per_second"], "webhooks/s": result["requests_per_second"],
+         "of bare": round(share, 3), "p50 ms": latency.get("p50"),
+         "p99 ms": latency.get("p99"), "errors": sum(result["errors"].values())},
+        target=f">= {TARGET_CALLS:g} calls/s and >= {TARGET_SHARE:g} of bare",
+        met=met, notes=_step_notes(result),
+    )
+
+
+def _rate_measurement(engine: str, result: dict[str, Any], sizes: Sizes) -> Measurement:
+    latency = result["latency_ms"]["all"]
+    p99 = latency.get("p99")
+    kept_up = result["calls_per_second"] >= 0.95 * sizes.rate
+    met = p99 is not None and p99 <= TARGET_P99_MS and kept_up and not result["errors"]
+    return Measurement(
+        "webhooks", f"whole calls at {sizes.rate:g} calls/s (Poisson), {engine}",
+        {"calls/s": result["calls_per_second"], "webhooks/s": result["requests_per_second"],
+         "p50 ms": latency.get("p50"), "p90 ms": latency.get("p90"), "p99 ms": p99,
+         "max ms": latency.get("max"), "errors": sum(result["errors"].values())},
+        target=f"p99 <= {TARGET_P99_MS:g} ms at {sizes.rate:g} calls/s", met=met,
+        notes=_step_notes(result),
+    )
+
+
+def _step_notes(result: dict[str, Any]) -> list[str]:
+    steps = {k: v for k, v in result["latency_ms"].items() if k != "all" and v.get("count")}
+    notes = ["p99 by webhook: " + ", ".join(f"{k} {v['p99']} ms" for k, v in steps.items())]
+    if result["errors"]:
+        notes.append(f"errors: {result['errors']}")
+    return notes
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+def _load(url: str, sizes: Sizes, *, mode: str, follow: bool) -> dict[str, Any]:
+    """Run the load generator in its own process and read its summary."""
+    spec = {
+        "base": url, "auth_token": SIM_AUTH_TOKEN, "account_sid": SIM_ACCOUNT_SID,
+        "mode": mode, "concurrency": sizes.concurrency if mode == "closed" else 64,
+        "rate": sizes.rate, "warmup": sizes.warmup, "follow": follow,
+        "duration": sizes.ceiling_seconds if mode == "closed" else sizes.rate_seconds,
+    }
+    done = subprocess.run([sys.executable, "-m", "benchmarks._load", json.dumps(spec)],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+                          timeout=spec["duration"] + 300)
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _server(command: list[str], *, env: dict[str, str]) -> Iterator[str]:
+    """Start a server on a free port; its URL while the block runs; stopped after."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = command + (["--port", str(port)] if command[0] == IVR else [str(port)])
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env=env | {"IVR_PUBLIC_URL": url})
+        try:
+            _wait_healthy(url, process, log)
+            yield url
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Any) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"the server stopped: {log.read().decode()[-2000:]}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"no answer from {url}/healthz within a minute")
+
+
+def _base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    return env
+
+
+def _bare_env() -> dict[str, str]:
+    return _base_env()
+
+
+def _service_env(database_url: str) -> dict[str, str]:
+    folder = tempfile.mkdtemp(prefix="ivr-bench-var-")
+    return _base_env() | {
+        "IVR_DATABASE_URL": database_url,
+        "IVR_VAR_DIR": folder,
+        "IVR_BUSINESS_HOURS": "always",
+        "IVR_VOSK_MODEL": "none",
+    }

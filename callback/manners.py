@@ -1,0 +1,115 @@
+"""The dialler's manners: never outside business hours, never outside the customer's own
+daytime (from their number's timezone), never to a number on the do-not-call list, and never
+faster than the carrier's calls-per-second limit."""
+
+from __future__ import annotations
+
+import time as clock_time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from phonenumbers import timezone as number_timezones
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callback.models import DoNotCall, OutboundPacing
+from callback.policy import CallbackPolicy
+from ivr.calendar import BusinessCalendar
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str | None = None
+    not_before: datetime | None = None  # when to try again; None: never (do-not-call)
+
+
+def customer_timezones(number: str) -> list[ZoneInfo]:
+    """The timezones the number may ring in (all of them, when the number does not say)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return []
+    names = number_timezones.time_zones_for_number(parsed)
+    return [ZoneInfo(name) for name in names if name != "Etc/Unknown"]
+
+
+def _customer_day_ok(at: datetime, zone: ZoneInfo, policy: CallbackPolicy) -> bool:
+    local = at.astimezone(zone).time()
+    start, end = policy.customer_hours
+    return start <= local < end
+
+
+def next_customer_daytime(at: datetime, zones: list[ZoneInfo], policy: CallbackPolicy
+                          ) -> datetime:
+    """The first moment (on the quarter hour) that is daytime in every one of `zones`."""
+    probe = at.replace(second=0, microsecond=0)
+    probe += timedelta(minutes=(15 - probe.minute % 15) % 15)
+    for _ in range(4 * 24 * 8):
+        if all(_customer_day_ok(probe, zone, policy) for zone in zones):
+            return probe
+        probe += timedelta(minutes=15)
+    raise ValueError("no common daytime for the number's timezones within a week")
+
+
+def on_do_not_call(session: Session, number: str) -> bool:
+    return session.get(DoNotCall, number) is not None
+
+
+def may_dial(
+    session: Session,
+    *,
+    number: str,
+    now: datetime,
+    calendar: BusinessCalendar,
+    policy: CallbackPolicy,
+) -> Verdict:
+    """Whether the dialler may call `number` now, and if not, when it may try again."""
+    if on_do_not_call(session, number):
+        return Verdict(False, "number is on the do-not-call list")
+    zones = customer_timezones(number)
+    if not zones:
+        return Verdict(False, f"{number} is not a dialable number")
+    later: list[datetime] = []
+    reasons: list[str] = []
+    if not calendar.is_open(now):
+        later.append(calendar.next_open(now))
+        reasons.append("outside business hours")
+    if not all(_customer_day_ok(now, zone, policy) for zone in zones):
+        later.append(next_customer_daytime(now, zones, policy))
+        reasons.append("outside the customer's local hours")
+    if not later:
+        return Verdict(True)
+    # Both must hold at once: walk forward until they do.
+    candidate = max(later)
+    for _ in range(60):
+        if calendar.is_open(candidate) and all(
+            _customer_day_ok(candidate, zone, policy) for zone in zones
+        ):
+            return Verdict(False, " and ".join(reasons), candidate)
+        opened = calendar.next_open(candidate)
+        candidate = max(opened, next_customer_daytime(opened, zones, policy))
+    return Verdict(False, " and ".join(reasons) + "; no common time found")
+
+
+def take_dial_slot(session: Session, *, now: datetime, policy: CallbackPolicy) -> float:
+    """Claim the next outbound slot; returns the seconds to wait before dialling (0 when the
+    call may start now). The slot row is locked, so processes share one pace."""
+    pacing = session.scalar(
+        select(OutboundPacing).where(OutboundPacing.id == 1).with_for_update()
+    )
+    spacing = timedelta(seconds=1.0 / policy.calls_per_second)
+    if pacing is None:
+        session.add(OutboundPacing(id=1, next_at=now + spacing))
+        session.flush()
+        return 0.0
+    start = max(now, pacing.next_at)
+    pacing.next_at = start + spacing
+    return (start - now).total_seconds()
+
+
+def wait(seconds: float) -> None:
+    if seconds > 0:
+        clock_time.sleep(seconds)

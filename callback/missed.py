@@ -1,0 +1,53 @@
+"""Which ended calls are missed calls: the caller hung up while queued, hung up in the IVR
+after choosing an option, called outside business hours, or left a voicemail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callback import followups
+from callback.models import MissedCall
+from callback.policy import CallbackPolicy
+from ivr.calendar import BusinessCalendar
+from ivr.calls.models import Call
+from ivr.routing.models import QueueEntry
+
+
+def classify(call: Call) -> str | None:
+    """The kind of missed call this ended call is, or None when it is not one."""
+    if call.direction != "inbound":
+        return None
+    events = [step.get("event", "") for step in call.path or []]
+    if call.outcome == "abandoned":
+        return "abandoned"
+    if call.outcome == "voicemail":
+        return "voicemail"
+    if "closed" in events:
+        return "after-hours"
+    if call.outcome == "ivr_hangup" and any(e.startswith("matched") for e in events):
+        return "ivr-hangup"
+    return None
+
+
+def on_call_ended(
+    session: Session, *, call: Call, now: datetime, calendar: BusinessCalendar,
+    policy: CallbackPolicy,
+) -> MissedCall | None:
+    """Record the call as missed if it is one (once), feeding the same-day follow-up rule."""
+    kind = classify(call)
+    if kind is None:
+        return None
+    already = session.scalar(select(MissedCall).where(MissedCall.call_id == call.id,
+                                                      MissedCall.kind != "callback-failed"))
+    if already is not None:
+        return already
+    entry = session.scalar(
+        select(QueueEntry).where(QueueEntry.call_id == call.id).order_by(QueueEntry.id.desc())
+    )
+    return followups.record_missed(
+        session, number=call.from_number, kind=kind, call_id=call.id, now=now,
+        calendar=calendar, policy=policy, skills=entry.skills if entry else None,
+    )

@@ -1,0 +1,261 @@
+"""Callbacks: a caller who would rather be called back keeps their place (virtual hold) or
+picks a time; follow-ups are dialled the same way. A callback holds a queue entry of kind
+`callback`: the router serves it like a caller on the line, and the dispatcher then calls the
+agent first and the customer second."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callback import followups, manners
+from callback.models import Callback, CallbackAttempt, FollowUp
+from callback.policy import CallbackPolicy
+from ivr import events
+from ivr.calendar import BusinessCalendar
+from ivr.calls.models import Call
+from ivr.routing import queue
+from ivr.routing.models import QueueEntry, QueueEntrySkill, Reservation
+
+CUSTOMER_FAILURES = ("no-answer", "busy", "failed", "machine", "canceled")
+
+
+class CallbackError(ValueError):
+    """A callback cannot be made as asked; the message says why."""
+
+
+def customer_number(raw: str | None, *, region: str = "US") -> str | None:
+    """E.164 for a number a person keyed in or their caller ID; None if it cannot be called."""
+    if not raw:
+        return None
+    try:
+        parsed = phonenumbers.parse(raw.strip().rstrip("#"), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def for_call(session: Session, *, call_id: int) -> Callback | None:
+    """The open callback a caller asked for on this call."""
+    return session.scalar(
+        select(Callback).where(Callback.call_id == call_id,
+                               Callback.kind.in_(("keep-place", "scheduled")),
+                               Callback.status.in_(("pending", "scheduled", "dialing")))
+    )
+
+
+def keep_place(
+    session: Session, *, call: Call, entry: QueueEntry, number: str, now: datetime,
+    policy: CallbackPolicy,
+) -> Callback:
+    """Press 1: called back when it is their turn. The entry stays in the router with its
+    original time and priority; nobody holds the line any more."""
+    if entry.status != "waiting":
+        raise CallbackError("the caller is no longer waiting in the queue")
+    entry.kind = "callback"
+    callback = Callback(kind="keep-place", status="pending", number=number, call_id=call.id,
+                        entry_id=entry.id, created_at=now, max_attempts=policy.max_attempts)
+    session.add(callback)
+    session.flush()
+    events.record(session, "callback.accepted", at=now, call_id=call.id,
+                  callback_id=callback.id, kind="keep-place", number=number,
+                  entry_id=entry.id)
+    return callback
+
+
+def _callback_entry(
+    session: Session, *, call_id: int, skills: dict[str, int], priority: int,
+    reasons: list[str], entered_at: datetime, status: str,
+) -> QueueEntry:
+    entry = QueueEntry(
+        call_id=call_id, queue_name=min(skills), kind="callback", priority=priority,
+        reasons=reasons, entered_at=entered_at, entered_epoch=entered_at.timestamp(),
+        skills_key=queue.skills_key(skills), status=status, extra={},
+    )
+    for name, level in sorted(skills.items()):
+        entry.required.append(QueueEntrySkill(skill=queue.ensure_skill(session, name),
+                                              min_level=level))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def book_slot(
+    session: Session, *, call: Call, entry: QueueEntry, number: str, slot_start: datetime,
+    now: datetime, policy: CallbackPolicy,
+) -> Callback:
+    """Press 2: called back in a slot the caller chose. They leave the queue now; at the
+    slot a new entry enters the router with their priority raised."""
+    skills = entry.skills
+    if entry.status == "waiting":
+        entry.status = "left"
+        entry.left_at = now
+    raise_by = policy.scheduled_priority_raise
+    booked = _callback_entry(
+        session, call_id=call.id, skills=skills, priority=entry.priority + raise_by,
+        reasons=[*entry.reasons, f"scheduled callback: +{raise_by}"], entered_at=slot_start,
+        status="scheduled",
+    )
+    callback = Callback(kind="scheduled", status="scheduled", number=number, call_id=call.id,
+                        entry_id=booked.id, due_at=slot_start, created_at=now,
+                        max_attempts=policy.max_attempts)
+    session.add(callback)
+    session.flush()
+    events.record(session, "callback.accepted", at=now, call_id=call.id,
+                  callback_id=callback.id, kind="scheduled", number=number,
+                  due_at=slot_start.isoformat())
+    return callback
+
+
+def follow_up_callback(
+    session: Session, *, follow_up: FollowUp, call_id: int, now: datetime,
+    policy: CallbackPolicy, priority: int,
+) -> Callback:
+    """The callback that works a follow-up off; it waits for the dialler's manners."""
+    entry = _callback_entry(
+        session, call_id=call_id, skills=follow_up.skills or followups.GENERAL,
+        priority=priority, reasons=["same-day follow-up of a missed call"], entered_at=now,
+        status="scheduled",
+    )
+    callback = Callback(kind="follow-up", status="scheduled", number=follow_up.number,
+                        call_id=call_id, entry_id=entry.id, follow_up_id=follow_up.id,
+                        due_at=now, created_at=now, max_attempts=policy.max_attempts)
+    session.add(callback)
+    session.flush()
+    events.record(session, "callback.created", at=now, call_id=call_id,
+                  callback_id=callback.id, kind="follow-up", follow_up_id=follow_up.id)
+    return callback
+
+
+def activate_due(
+    session: Session, *, now: datetime, calendar: BusinessCalendar, policy: CallbackPolicy,
+    by: str = "sweep",
+) -> list[Callback]:
+    """Scheduled callbacks whose time has come enter the router, if the dialler's manners
+    allow a call now; otherwise they wait until they do (or, on the do-not-call list, end)."""
+    due = session.scalars(
+        select(Callback).where(Callback.status == "scheduled", Callback.due_at <= now)
+    ).all()
+    activated = []
+    for callback in due:
+        verdict = manners.may_dial(session, number=callback.number, now=now,
+                                   calendar=calendar, policy=policy)
+        entry = session.get(QueueEntry, callback.entry_id)
+        if verdict.allowed:
+            callback.status = "pending"
+            entry.status = "waiting"
+            activated.append(callback)
+            events.record(session, "callback.activated", at=now, call_id=callback.call_id,
+                          callback_id=callback.id, entry_id=entry.id, by=by,
+                          due_at=callback.due_at.isoformat())
+        elif verdict.not_before is None:
+            _end(session, callback, entry, now, status="canceled", reason=verdict.reason)
+        elif callback.due_at < verdict.not_before:
+            callback.due_at = verdict.not_before
+            events.record(session, "callback.deferred", at=now, call_id=callback.call_id,
+                          callback_id=callback.id, until=verdict.not_before.isoformat(),
+                          reason=verdict.reason)
+    return activated
+
+
+def _end(session: Session, callback: Callback, entry: QueueEntry | None, now: datetime, *,
+         status: str, reason: str | None) -> None:
+    callback.status = status
+    callback.reason = reason
+    callback.completed_at = now
+    if entry is not None and entry.status in ("waiting", "scheduled", "reserved"):
+        entry.status = "done" if status == "completed" else "left"
+        entry.left_at = now
+    events.record(session, f"callback.{status}", at=now, call_id=callback.call_id,
+                  callback_id=callback.id, reason=reason, attempts=callback.attempts)
+
+
+def by_entry(session: Session, entry_id: int) -> Callback | None:
+    return session.scalar(select(Callback).where(Callback.entry_id == entry_id))
+
+
+def start_attempt(
+    session: Session, *, callback: Callback, reservation: Reservation, agent_call_sid: str,
+    now: datetime,
+) -> CallbackAttempt:
+    callback.status = "dialing"
+    attempt = CallbackAttempt(callback_id=callback.id, reservation_id=reservation.id,
+                              agent_id=reservation.agent_id, agent_call_sid=agent_call_sid,
+                              started_at=now)
+    session.add(attempt)
+    session.flush()
+    events.record(session, "callback.attempt.started", at=now, call_id=callback.call_id,
+                  callback_id=callback.id, attempt_id=attempt.id,
+                  agent_id=reservation.agent_id)
+    return attempt
+
+
+def current_attempt(session: Session, *, reservation_id: int) -> CallbackAttempt | None:
+    return session.scalar(
+        select(CallbackAttempt).where(CallbackAttempt.reservation_id == reservation_id)
+        .order_by(CallbackAttempt.id.desc())
+    )
+
+
+def finish_attempt(
+    session: Session, *, attempt: CallbackAttempt, result: str, now: datetime,
+    calendar: BusinessCalendar, policy: CallbackPolicy,
+) -> None:
+    """Record how the attempt went and what happens next: done; the agent did not pick up
+    (the customer keeps their place); or the customer was not reached (try again later, up
+    to the policy's attempts, then a missed call for the follow-up rule)."""
+    if attempt.result is not None:
+        return
+    attempt.result = result
+    attempt.ended_at = now
+    callback = attempt.callback
+    entry = session.get(QueueEntry, callback.entry_id)
+    events.record(session, "callback.attempt", at=now, call_id=callback.call_id,
+                  callback_id=callback.id, attempt_id=attempt.id, result=result,
+                  agent_id=attempt.agent_id)
+    if result == "completed":
+        _end(session, callback, entry, now, status="completed", reason=None)
+        followups.close_for_number(session, number=callback.number, now=now,
+                                   by="callback completed")
+        return
+    if result == "agent-missed":
+        callback.status = "pending"  # back in the router at its place
+        return
+    callback.attempts += 1
+    if callback.attempts < callback.max_attempts:
+        callback.status = "scheduled"
+        callback.next_attempt_at = callback.due_at = now + policy.attempt_spacing
+        entry.status = "scheduled"
+        entry.agent_id = None
+        events.record(session, "callback.retry", at=now, call_id=callback.call_id,
+                      callback_id=callback.id, attempt=callback.attempts + 1,
+                      until=callback.due_at.isoformat())
+        return
+    _end(session, callback, entry, now, status="failed",
+         reason=f"not reached after {callback.attempts} attempts")
+    followups.record_missed(session, number=callback.number, kind="callback-failed",
+                            call_id=callback.call_id, now=now, calendar=calendar,
+                            policy=policy, skills=entry.skills if entry else None)
+
+
+def courtesy_callback(
+    session: Session, *, call_id: int, number: str, skills: dict[str, int], priority: int,
+    reason: str, now: datetime, policy: CallbackPolicy,
+) -> Callback:
+    """A call to tell a customer where their open request stands (the case's courtesy
+    call); dialled like any callback, once the manners allow."""
+    entry = _callback_entry(session, call_id=call_id, skills=skills, priority=priority,
+                            reasons=[reason], entered_at=now, status="scheduled")
+    callback = Callback(kind="courtesy", status="scheduled", number=number, call_id=call_id,
+                        entry_id=entry.id, due_at=now, created_at=now,
+                        max_attempts=policy.max_attempts, reason=reason)
+    session.add(callback)
+    session.flush()
+    events.record(session, "callback.created", at=now, call_id=call_id,
+                  callback_id=callback.id, kind="courtesy")
+    return callback

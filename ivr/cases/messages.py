@@ -1,0 +1,141 @@
+"""Telling the caller what happens next: the words (in the caller's language) for the phone
+and for text messages, and texts held until the customer's local hours (never to a number on
+the do-not-call list). Sending goes through the telephony port (Twilio's Messages API)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callback import manners
+from callback.policy import CallbackPolicy
+from ivr import events
+from ivr.calendar import BusinessCalendar
+from ivr.cases.models import Case, TextMessage
+from ivr.telephony import Telephony, TelephonyError
+
+log = logging.getLogger(__name__)
+
+TEXTS = {
+    "en-US": {
+        "spoken_number": "Your case number is {digits}. Again, {digits}.",
+        "with_agent": "{owner} has your request",
+        "with_team": "our {team} team has your request",
+        "by_when": "and will get back to you by {when}",
+        "opened": "Case {number}: {who} {by}. Call us and key in {number} to go straight to it.",
+        "missed": "We missed your call. Case {number}: {who} and will call you back by {when}.",
+        "resolved": "Your case {number} is resolved. Thank you for your patience. If anything "
+        "is still wrong, call us and key in {number}.",
+        "incident_fixed": "The problem with {subject} is fixed. {message}",
+        "incident_subscribed": "Thanks. We will text you when it is fixed.",
+    },
+    "es-US": {
+        "spoken_number": "Su número de caso es {digits}. Repito, {digits}.",
+        "with_agent": "{owner} tiene su solicitud",
+        "with_team": "nuestro equipo de {team} tiene su solicitud",
+        "by_when": "y le responderá antes de {when}",
+        "opened": "Caso {number}: {who} {by}. Llámenos y marque {number} para ir directo a él.",
+        "missed": "No pudimos atender su llamada. Caso {number}: {who} y le llamará antes de "
+        "{when}.",
+        "resolved": "Su caso {number} está resuelto. Gracias por su paciencia. Si algo sigue "
+        "mal, llámenos y marque {number}.",
+        "incident_fixed": "El problema con {subject} está resuelto. {message}",
+        "incident_subscribed": "Gracias. Le enviaremos un mensaje cuando esté resuelto.",
+    },
+}
+TEAMS = {"es-US": {"billing": "facturación", "technical": "soporte técnico",
+                   "outage": "fallas", "general": "atención al cliente"}}
+
+
+def words(name: str, language: str | None, **values: object) -> str:
+    table = TEXTS.get(language or "", TEXTS["en-US"])
+    return table[name].format(**values)
+
+
+def spoken_digits(number: str) -> str:
+    return " ".join(number)
+
+
+def when(moment: datetime, *, now: datetime, calendar: BusinessCalendar,
+         language: str | None) -> str:
+    local = moment.astimezone(calendar.tz)
+    today = now.astimezone(calendar.tz).date()
+    spanish = (language or "").startswith("es")
+    if spanish:
+        clock = f"las {local.hour}:{local.minute:02d}"
+        day = ("hoy" if local.date() == today else "mañana"
+               if local.date() == today + timedelta(days=1) else local.strftime("%d/%m"))
+        return f"{day} a {clock}"
+    hour = local.hour % 12 or 12
+    clock = f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+    day = ("today" if local.date() == today else "tomorrow"
+           if local.date() == today + timedelta(days=1) else local.strftime("%A %B %-d"))
+    return f"{clock} {day}"
+
+
+def what_next(case: Case, *, owner_name: str | None, now: datetime,
+              calendar: BusinessCalendar, language: str | None) -> tuple[str, str]:
+    """(who has it, by when) in the caller's language."""
+    if owner_name:
+        who = words("with_agent", language, owner=owner_name)
+    else:
+        team = TEAMS.get(language or "", {}).get(case.owner_skill, case.owner_skill)
+        who = words("with_team", language, team=team)
+    clock = case.clock("response") if case.first_response_at is None else case.clock(
+        "resolution")
+    due = clock.target_at if clock is not None else now
+    return who, when(due, now=now, calendar=calendar, language=language)
+
+
+def queue_text(
+    session: Session, *, to: str, body: str, purpose: str, now: datetime,
+    calendar: BusinessCalendar, policy: CallbackPolicy, case_id: int | None = None,
+    incident_id: int | None = None,
+) -> TextMessage:
+    """A text to send now, or held until the customer's local hours; dropped for numbers on
+    the do-not-call list or that cannot receive one."""
+    message = TextMessage(to_number=to, body=body, purpose=purpose, case_id=case_id,
+                          incident_id=incident_id, created_at=now, send_after=now,
+                          status="held")
+    zones = manners.customer_timezones(to)
+    if manners.on_do_not_call(session, to) or not zones:
+        message.status = "dropped"
+        message.error = "do-not-call list" if zones else "not a number that takes texts"
+    elif not all(manners._customer_day_ok(now, zone, policy) for zone in zones):
+        message.send_after = manners.next_customer_daytime(now, zones, policy)
+    session.add(message)
+    session.flush()
+    events.record(session, "text.queued", at=now, case_id=case_id, message_id=message.id,
+                  purpose=purpose, status=message.status,
+                  send_after=message.send_after.isoformat())
+    return message
+
+
+def due_texts(session: Session, *, now: datetime) -> list[int]:
+    return list(session.scalars(
+        select(TextMessage.id).where(TextMessage.status == "held", TextMessage.send_after <= now)
+        .order_by(TextMessage.id)
+    ))
+
+
+def send(session: Session, *, message: TextMessage, telephony: Telephony, from_: str,
+         now: datetime) -> bool:
+    """Send one held text through the carrier (one transaction per text, at the edge)."""
+    if message.status != "held":
+        return False
+    try:
+        message.sid = telephony.send_sms(to=message.to_number, from_=from_, body=message.body)
+    except TelephonyError as exc:
+        message.status = "failed"
+        message.error = str(exc)
+        log.warning("text %s to %s failed: %s", message.id, message.to_number, exc)
+    else:
+        message.status = "sent"
+        message.sent_at = now
+    events.record(session, "text.sent" if message.status == "sent" else "text.failed", at=now,
+                  case_id=message.case_id, message_id=message.id, purpose=message.purpose,
+                  sid=message.sid)
+    return message.status == "sent"

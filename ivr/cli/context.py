@@ -1,0 +1,45 @@
+"""What commands share: settings read once (a bad one stops the command with one line naming
+it) and the app, built only by the commands that need it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ivr.settings import Settings, SettingsError, from_env
+
+
+class CliContext:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._app: Any = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = from_env()
+                if overrides:
+                    self._settings = self._settings.with_overrides(**overrides)
+            except SettingsError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+    def app(self, **overrides: Any) -> Any:
+        if self._app is None:
+            from callflows.loader import FlowInvalid
+            from ivr.app import create_app
+
+            settings = self.settings(**overrides)
+            try:
+                self._app = create_app(settings)
+            except FlowInvalid as exc:
+                problems = "; ".join(str(p) for p in exc.problems)
+                raise click.ClickException(f"IVR_FLOW: {problems}") from None
+        return self._app
+
+    def runtime(self) -> Any:
+        return self.app().extensions["ivr"]
+
+
+pass_cli = click.make_pass_decorator(CliContext)

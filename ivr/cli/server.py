@@ -1,0 +1,84 @@
+"""`ivr serve`: the service in one process with a threaded WSGI server."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ivr.cli.context import CliContext, pass_cli
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_cli
+def serve(cli: CliContext, host: str, port: int) -> None:
+    """Start the service (webhooks, API, consoles; the offline carrier in sim mode)."""
+    from werkzeug.serving import make_server
+
+    overrides = {}
+    if not os.environ.get("IVR_PUBLIC_URL"):
+        # Without a public URL the carrier (offline or a tunnel) reaches us where we listen.
+        overrides["public_url"] = (
+            f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        )
+    app = cli.app(**overrides)
+    settings = app.extensions["ivr"].settings
+    runtime = app.extensions["ivr"]
+    timers = None
+    if settings.scheduler == "embedded":
+        from ivr.jobs import Timers
+
+        timers = Timers(runtime)
+        runtime.timers = timers
+        timers.start()
+    from ivr.dispatcher import Dispatcher
+
+    runtime.dispatcher = Dispatcher(runtime)
+    runtime.dispatcher.start()
+    server = make_server(host, port, app, threaded=True)
+    click.echo(
+        f"ivr: serving on http://{host}:{port} (public URL {settings.public_url}, "
+        f"telephony {settings.telephony}, flow {settings.flow})"
+    )
+    if settings.is_sim:
+        click.echo("ivr: offline carrier ready; place a call from another terminal with: ivr call")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("ivr: stopping")
+    finally:
+        runtime.dispatcher.stop()
+        if timers is not None:
+            timers.shutdown()
+        if runtime.carrier is not None:
+            runtime.carrier.shutdown()
+        server.server_close()
+
+
+@click.command()
+@pass_cli
+def worker(cli: CliContext) -> None:
+    """Run the timers (callbacks, deadlines, retention) for a service whose web processes run
+    with IVR_SCHEDULER=off. Several workers may run: one leads, the others stand by."""
+    import signal
+    import threading
+
+    from ivr.jobs import Timers
+
+    runtime = cli.runtime()
+    timers = Timers(runtime)
+    runtime.timers = timers
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    timers.start()
+    click.echo("ivr worker: started; leading the timers or standing by for the leader")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        timers.shutdown()
+        click.echo("ivr worker: stopped")

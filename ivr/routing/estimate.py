@@ -1,0 +1,109 @@
+"""Where a waiting caller stands: position, how many agents can take them, and an honest
+estimate of the wait from recent handle times (said as "about N minutes", never more exact)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from ivr.routing.models import Agent, QueueEntry, QueueEntrySkill, Reservation
+from ivr.routing.policy import RoutingPolicy
+from ivr.routing.router import _eligible
+
+RECENT_CALLS = 50
+STAFFED = ("available", "reserved", "busy", "wrap-up")
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    position: int
+    eligible_agents: int
+    free_agents: int
+    handle_seconds: float
+    seconds: float | None  # None: nobody who can take the call is signed in
+
+
+def position(session: Session, *, entry: QueueEntry, now: datetime, policy: RoutingPolicy) -> int:
+    """1-based place among waiting callers who need any of the same skills, in the router's
+    order: effective priority (with aging), then time of entry."""
+    now_epoch = now.timestamp()
+    mine = policy.effective_priority(entry.priority, now_epoch - entry.entered_epoch)
+    theirs = (
+        QueueEntry.priority
+        + policy.aging_per_minute * (literal(now_epoch) - QueueEntry.entered_epoch) / 60.0
+    )
+    skill_ids = [req.skill_id for req in entry.required]
+    competing = select(QueueEntrySkill.entry_id).where(QueueEntrySkill.skill_id.in_(skill_ids))
+    ahead = session.scalar(
+        select(func.count(QueueEntry.id)).where(
+            QueueEntry.status == "waiting",
+            QueueEntry.id != entry.id,
+            QueueEntry.id.in_(competing),
+            or_(
+                theirs > mine,
+                and_(theirs == mine, QueueEntry.entered_epoch < entry.entered_epoch),
+                and_(
+                    theirs == mine,
+                    QueueEntry.entered_epoch == entry.entered_epoch,
+                    QueueEntry.id < entry.id,
+                ),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def recent_handle_seconds(session: Session, *, policy: RoutingPolicy) -> float:
+    """Mean talk time of the last calls plus wrap-up; the policy's default before any call."""
+    recent = (
+        select(Reservation.answered_at, Reservation.ended_at)
+        .where(Reservation.status == "completed", Reservation.answered_at.is_not(None))
+        .order_by(Reservation.ended_at.desc())
+        .limit(RECENT_CALLS)
+    )
+    talks = [(end - start).total_seconds() for start, end in session.execute(recent)]
+    if not talks:
+        return float(policy.default_handle_seconds)
+    return sum(talks) / len(talks) + policy.wrap_up_seconds
+
+
+def estimate(
+    session: Session, *, entry: QueueEntry, now: datetime, policy: RoutingPolicy
+) -> WaitEstimate:
+    place = position(session, entry=entry, now=now, policy=policy)
+    waited = literal(now.timestamp() - entry.entered_epoch)
+    eligible = _eligible(literal(entry.id), waited, Agent.id, policy)
+    counts = dict(
+        session.execute(
+            select(Agent.state, func.count(Agent.id))
+            .where(Agent.state.in_(STAFFED), eligible)
+            .group_by(Agent.state)
+        ).all()
+    )
+    staffed = sum(counts.values())
+    free = counts.get("available", 0)
+    handle = recent_handle_seconds(session, policy=policy)
+    if staffed == 0:
+        seconds = None
+    elif place <= free:
+        seconds = 0.0
+    else:
+        # Each staffed agent frees up about once per handle time; the caller needs `place`
+        # of those turns (fewer when agents are already free).
+        seconds = math.ceil(max(place - free, 0) / staffed) * handle
+    return WaitEstimate(place, staffed, free, handle, seconds)
+
+
+def rounded_minutes(seconds: float) -> int | None:
+    """Minutes as a person would say them: nearest minute up to 10, then steps of 5; None
+    for under a minute."""
+    if seconds < 60:
+        return None
+    minutes = seconds / 60
+    if minutes <= 10:
+        return max(1, round(minutes))
+    return int(5 * round(minutes / 5))

@@ -1,0 +1,132 @@
+"""Queue entries: a caller waiting for a person, and where they stand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ivr import events
+from ivr.calls.models import Call
+from ivr.routing.models import QueueEntry, QueueEntrySkill, Skill
+
+
+def ensure_skill(session: Session, name: str) -> Skill:
+    skill = session.scalar(select(Skill).where(Skill.name == name))
+    if skill is None:
+        skill = Skill(name=name)
+        session.add(skill)
+        session.flush()
+    return skill
+
+
+def skills_key(skills: dict[str, int]) -> str:
+    return ",".join(f"{name}:{level}" for name, level in sorted(skills.items()))
+
+
+def waiting_entry(session: Session, *, call: Call) -> QueueEntry | None:
+    return session.scalar(
+        select(QueueEntry).where(QueueEntry.call_id == call.id, QueueEntry.status == "waiting")
+    )
+
+
+def open_entry(session: Session, *, call: Call) -> QueueEntry | None:
+    """The call's entry that is still in play: waiting, reserved or connected."""
+    return session.scalar(
+        select(QueueEntry)
+        .where(
+            QueueEntry.call_id == call.id,
+            QueueEntry.status.in_(("waiting", "reserved", "connected")),
+        )
+        .order_by(QueueEntry.id.desc())
+    )
+
+
+def enqueue(
+    session: Session,
+    *,
+    call: Call,
+    skills: dict[str, int],
+    priority: int,
+    reasons: list[str],
+    now: datetime,
+) -> QueueEntry:
+    """Put the caller in the queue, once: a repeated webhook returns the entry already there."""
+    existing = open_entry(session, call=call)
+    if existing is not None:
+        return existing
+    if not skills:
+        raise ValueError("a queue entry needs at least one skill")
+    entry = QueueEntry(
+        call_id=call.id,
+        queue_name=min(skills),
+        priority=priority,
+        reasons=list(reasons),
+        entered_at=now,
+        entered_epoch=now.timestamp(),
+        skills_key=skills_key(skills),
+        status="waiting",
+        extra={},
+    )
+    for name, level in sorted(skills.items()):
+        entry.required.append(QueueEntrySkill(skill=ensure_skill(session, name), min_level=level))
+    session.add(entry)
+    session.flush()
+    events.record(
+        session,
+        "queue.entered",
+        at=now,
+        call_id=call.id,
+        entry_id=entry.id,
+        skills=skills,
+        priority=priority,
+        reasons=list(reasons),
+    )
+    return entry
+
+
+def position(session: Session, *, entry: QueueEntry) -> int:
+    """1-based place among waiting callers who need any of the same skills: ahead are those
+    with a higher priority, then those who came earlier."""
+    skill_ids = [req.skill_id for req in entry.required]
+    competing = (
+        select(QueueEntrySkill.entry_id).where(QueueEntrySkill.skill_id.in_(skill_ids)).distinct()
+    )
+    ahead = session.scalar(
+        select(func.count(QueueEntry.id)).where(
+            QueueEntry.status == "waiting",
+            QueueEntry.id.in_(competing),
+            QueueEntry.id != entry.id,
+            or_(
+                QueueEntry.priority > entry.priority,
+                and_(
+                    QueueEntry.priority == entry.priority,
+                    or_(
+                        QueueEntry.entered_at < entry.entered_at,
+                        and_(
+                            QueueEntry.entered_at == entry.entered_at,
+                            QueueEntry.id < entry.id,
+                        ),
+                    ),
+                ),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def abandon(session: Session, *, entry: QueueEntry, now: datetime) -> None:
+    """The caller hung up while waiting."""
+    if entry.status != "waiting":
+        return
+    entry.status = "abandoned"
+    entry.left_at = now
+    events.record(
+        session,
+        "queue.abandoned",
+        at=now,
+        call_id=entry.call_id,
+        entry_id=entry.id,
+        waited=(now - entry.entered_at).total_seconds(),
+    )

@@ -1,0 +1,45 @@
+"""What the app factory wires together for the handlers: settings, database, clock, flow,
+calendar, carrier and the live event bus. Handlers reach it with `current()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+from callback.policy import CallbackPolicy
+from ivr.calendar import BusinessCalendar
+from ivr.clock import Clock
+from ivr.db import Database
+from ivr.events import EventBus
+from ivr.flowstore import FlowStore
+from ivr.routing.policy import RoutingPolicy
+from ivr.settings import Settings
+from ivr.telephony import Telephony
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    flows: FlowStore
+    calendar: BusinessCalendar
+    telephony: Telephony
+    bus: EventBus
+    policy: RoutingPolicy = field(default_factory=RoutingPolicy)
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
+    cases: Any = None  # the CasePolicy (ivr.cases.policy)
+    carrier: Any = None  # the offline carrier, in sim mode
+    dispatcher: Any = None  # routes and connects; started by `ivr serve`
+    timers: Any = None  # the stored timers (ivr.jobs.Timers), when this process keeps them
+    recordings: Any = None  # the recording worker: downloads and transcriptions
+
+    def poke_router(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.poke()
+
+
+def current() -> Runtime:
+    return current_app.extensions["ivr"]

@@ -1,0 +1,52 @@
+"""The telephony port: what the service needs from a carrier, in the service's words."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TelephonyError(RuntimeError):
+    """The carrier refused or failed a request; the message says what and why. `status` is
+    the carrier's HTTP status when it answered (404: it does not know the call)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Telephony(Protocol):
+    def redirect(self, call_sid: str, url: str) -> None:
+        """Stop what the live call is doing and fetch new TwiML from `url`."""
+
+    def hangup(self, call_sid: str) -> None:
+        """End a live call."""
+
+    def call_status(self, call_sid: str) -> tuple[str, int | None]:
+        """The carrier's status of a call and its duration in seconds once it is over."""
+
+    def dial(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        machine_detection: bool = False,
+        timeout: int = 30,
+    ) -> str:
+        """Place an outbound call that runs the TwiML at `url` once answered; returns its sid."""
+
+    def fetch_recording(self, recording_url: str, *, media_format: str = "wav") -> bytes:
+        """The recording's audio, from the RecordingUrl the carrier gave."""
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete the carrier's copy of a recording."""
+
+    def update_recording(
+        self, call_sid: str, status: str, *, recording_sid: str = "Twilio.CURRENT"
+    ) -> str:
+        """Pause (`paused`), resume (`in-progress`) or stop a call's live recording; returns
+        the recording's sid. A paused span is silence in the recording."""
+
+    def send_sms(self, *, to: str, from_: str, body: str) -> str:
+        """Send a text message; returns its sid."""

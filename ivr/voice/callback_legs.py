@@ -1,0 +1,175 @@
+"""Making a callback: the agent is called first and hears who, why and how long they waited
+(the whisper); then the customer is dialled and bridged. Answering machines are detected and
+count as not reached."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from callback import service as callbacks
+from callback.models import CallbackAttempt
+from ivr import events
+from ivr.calls.models import Call
+from ivr.cases import service as cases
+from ivr.routing import reservations
+from ivr.routing.estimate import rounded_minutes
+from ivr.routing.models import Reservation
+from ivr.runtime import current
+from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
+from ivr.voice.prompts import language_or_default, prompt
+
+AGENT_NOT_REACHED = ("no-answer", "busy", "failed", "canceled")
+
+
+def _loaded(session: Session, rid: int) -> tuple[Reservation | None, CallbackAttempt | None]:
+    reservation = session.get(Reservation, rid)
+    attempt = callbacks.current_attempt(session, reservation_id=rid) if reservation else None
+    return reservation, attempt
+
+
+def whisper_text(session: Session, reservation: Reservation) -> str:
+    entry = reservation.entry
+    call = session.get(Call, reservation.call_id)
+    who = (call.vars or {}).get("caller_name") or call.from_number
+    waited_seconds = (current().clock.now() - entry.entered_at).total_seconds()
+    minutes = rounded_minutes(waited_seconds)
+    waited = "less than a minute" if minutes is None else (
+        "1 minute" if minutes == 1 else f"{minutes} minutes")
+    topic = " and ".join(entry.skills)
+    return prompt("callback_whisper", "en-US", who=who, topic=topic, waited=waited)
+
+
+@bp.post("/callback/<int:rid>/agent")
+def callback_agent(rid: int) -> Response:
+    """The agent picked up the callback: tell them who it is, then dial the customer."""
+    leg_sid = form_field("CallSid")
+    rt = current()
+
+    def work(session: Session) -> str:
+        reservation, attempt = _loaded(session, rid)
+        response = VoiceResponse()
+        if reservation is None or attempt is None or reservation.status != "offered":
+            response.hangup()
+            return str(response)
+        reservations.answered(session, reservation=reservation, now=rt.clock.now(),
+                              agent_call_sid=leg_sid)
+        response.say(whisper_text(session, reservation), language="en-US")
+        dial = response.dial(
+            caller_id=rt.settings.support_number,
+            action=public_url_for("voice.callback_done", rid=rid),
+            method="POST",
+            timeout=rt.callbacks.ring_timeout,
+            record="record-from-answer-dual",
+            recording_status_callback=public_url_for("voice.recording_status"),
+            recording_status_callback_event="completed",
+        )
+        dial.number(attempt.callback.number,
+                    url=public_url_for("voice.callback_screen", rid=rid), method="POST",
+                    machine_detection="Enable")
+        return str(response)
+
+    return answer(rt, work)
+
+
+@bp.post("/callback/<int:rid>/screen")
+def callback_screen(rid: int) -> Response:
+    """Runs on the customer's leg once it answers: a machine is hung up on (not reached)."""
+    answered_by = request.form.get("AnsweredBy", "").strip() or "unknown"
+    customer_sid = request.form.get("CallSid", "")
+    rt = current()
+
+    def work(session: Session) -> str:
+        _, attempt = _loaded(session, rid)
+        response = VoiceResponse()
+        if attempt is not None:
+            attempt.customer_call_sid = customer_sid
+            attempt.answered_by = answered_by
+            events.record(session, "callback.answered_by", at=rt.clock.now(),
+                          call_id=attempt.callback.call_id, attempt_id=attempt.id,
+                          answered_by=answered_by)
+        if answered_by.startswith("machine") or answered_by == "fax":
+            response.hangup()
+            return str(response)
+        call = session.get(Call, attempt.callback.call_id) if attempt else None
+        language = language_or_default((call.vars or {}).get("language") if call else None)
+        response.say(prompt("callback_hello", language), language=language)
+        return str(response)
+
+    return twiml_response(rt.db.run(work))
+
+
+@bp.post("/callback/<int:rid>/done")
+def callback_done(rid: int) -> Response:
+    """The customer's leg ended: reached (and talked), or not."""
+    dial_status = request.form.get("DialCallStatus", "").strip()
+    rt = current()
+
+    def work(session: Session) -> str:
+        reservation, attempt = _loaded(session, rid)
+        response = VoiceResponse()
+        if reservation is None or attempt is None:
+            response.hangup()
+            return str(response)
+        now = rt.clock.now()
+        machine = (attempt.answered_by or "").startswith("machine")
+        if dial_status == "completed" and not machine:
+            result = "completed"
+        elif dial_status == "canceled":
+            result = "agent-missed"  # the agent hung up before the customer answered
+        else:
+            result = "machine" if machine else (dial_status or "failed")
+        callbacks.finish_attempt(session, attempt=attempt, result=result, now=now,
+                                 calendar=rt.calendar, policy=rt.callbacks)
+        if result == "completed":
+            case = cases.for_call(session, attempt.callback.call_id)
+            if case is not None:
+                cases.first_response(session, case=case, now=now,
+                                     agent_id=reservation.agent_id)
+        wrap_up = rt.policy.wrap_up_seconds if result == "completed" else 0
+        reservations.finished(session, reservation=reservation, now=now,
+                              wrap_up_seconds=wrap_up)
+        if result != "completed":
+            response.say(prompt("callback_not_reached", "en-US"), language="en-US")
+        response.hangup()
+        return str(response)
+
+    return answer(rt, work)
+
+
+@bp.post("/callback/<int:rid>/agent-status")
+def callback_agent_status(rid: int) -> Response:
+    """The agent's leg: not answered means the agent goes not-ready and the customer keeps
+    their place for the next agent."""
+    status = form_field("CallStatus")
+    rt = current()
+
+    def work(session: Session) -> bool:
+        reservation, attempt = _loaded(session, rid)
+        if reservation is None or status not in (*AGENT_NOT_REACHED, "completed"):
+            return False
+        now = rt.clock.now()
+        if reservation.status == "connected":
+            if attempt is None or attempt.result is not None:
+                return False
+            # The agent hung up before the customer was reached (during the whisper): the
+            # customer keeps their place and no attempt is counted.
+            callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
+                                     calendar=rt.calendar, policy=rt.callbacks)
+            reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
+            reservation.entry.status = "waiting"
+            reservation.entry.agent_id = None
+            return True
+        if reservation.status != "offered":
+            return False
+        reservations.missed(session, reservation=reservation, now=now,
+                            result=status if status in AGENT_NOT_REACHED else "no-answer")
+        if attempt is not None:
+            callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
+                                     calendar=rt.calendar, policy=rt.callbacks)
+        return True
+
+    changed = rt.db.run(work)
+    rt.poke_router()
+    return Response("", status=204 if changed else 200)

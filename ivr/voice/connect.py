@@ -1,0 +1,232 @@
+"""Connecting a reserved caller to the agent: the Dial to the agent's endpoint, the agent's
+leg answering, and the end of the Dial (completed, or not answered: back to the queue)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from flask import Response, abort, request
+from sqlalchemy.orm import Session
+
+from callback import followups
+from ivr import casework, events
+from ivr.routing import reservations
+from ivr.routing.models import Reservation
+from ivr.runtime import current
+from ivr.voice import twiml
+from ivr.voice.blueprint import bp, call_or_adopt, form_field, log, public_url_for, twiml_response
+from ivr.voice.prompts import language_or_default, prompt
+from recordings import service as ingest
+
+MISSED = {"no-answer", "busy", "failed"}
+
+
+def _reservation(session: Session, rid: int) -> Reservation | None:
+    return session.get(Reservation, rid)
+
+
+def _back_to_queue(call, entry_queue: str, message: str | None) -> str:
+    language = language_or_default(call.vars.get("language"))
+    return twiml.back_to_queue(
+        queue_name=entry_queue,
+        wait_url=public_url_for("voice.queue_wait"),
+        action=public_url_for("voice.queue_result"),
+        message=message,
+        language=language,
+    )
+
+
+@bp.post("/connect/<int:rid>")
+def connect(rid: int) -> Response:
+    """Where the router redirects a reserved caller: dial the agent."""
+    sid = form_field("CallSid")
+    rt = current()
+
+    def work(session: Session) -> str:
+        call = call_or_adopt(session, sid)
+        reservation = _reservation(session, rid)
+        if reservation is None or reservation.call_id != call.id:
+            log.warning("call %s redirected to reservation %s that is not its own", sid, rid)
+            return _back_to_queue(call, "general", None)
+        if reservation.status != "offered":
+            return _back_to_queue(call, reservation.entry.queue_name, None)
+        language = language_or_default(call.vars.get("language"))
+        events.record(
+            session,
+            "routing.dialing",
+            at=rt.clock.now(),
+            call_id=call.id,
+            agent_id=reservation.agent_id,
+            reservation_id=rid,
+            endpoint=reservation.agent.endpoint,
+        )
+        case_words = casework.on_connect(session, rt, reservation, call)
+        announce = " ".join(filter(None, [case_words, prompt("connecting", language)]))
+        return twiml.dial_agent(
+            endpoint=reservation.agent.endpoint,
+            announce=announce,
+            language=language,
+            action=public_url_for("voice.connect_done", rid=rid),
+            leg_callback=public_url_for("voice.connect_leg", rid=rid),
+            recording_callback=public_url_for("voice.recording_status"),
+            timeout=rt.policy.ring_timeout,
+        )
+
+    return twiml_response(rt.db.run(work))
+
+
+def talking_to_a_person(session: Session, rt, reservation: Reservation, now) -> None:
+    """The caller reached an agent: their case has its first response, and their open
+    follow-up is done (they called in and talked to someone)."""
+    casework.on_answered(session, rt, reservation)
+    followups.close_for_number(session, number=reservation.entry.call.from_number, now=now,
+                               by="answered inbound call")
+
+
+@bp.post("/connect/<int:rid>/leg")
+def connect_leg(rid: int) -> Response:
+    """Status of the agent's leg: `in-progress` means the agent answered."""
+    status = form_field("CallStatus")
+    leg_sid = form_field("CallSid")
+    rt = current()
+
+    def work(session: Session) -> bool:
+        reservation = _reservation(session, rid)
+        if reservation is None:
+            return False
+        if status not in ("in-progress", "answered"):
+            return False
+        now = rt.clock.now()
+        if not reservations.answered(
+            session, reservation=reservation, now=now, agent_call_sid=leg_sid
+        ):
+            return False
+        talking_to_a_person(session, rt, reservation, now)
+        return True
+
+    changed = rt.db.run(work)
+    return Response("", status=204 if changed else 200)
+
+
+@bp.post("/connect/<int:rid>/done")
+def connect_done(rid: int) -> Response:
+    """The Dial ended: the conversation is over, or the agent did not answer."""
+    sid = form_field("CallSid")
+    dial_status = request.form.get("DialCallStatus", "").strip()
+    duration = request.form.get("DialCallDuration", "").strip()
+    rt = current()
+
+    def work(session: Session) -> str:
+        call = call_or_adopt(session, sid)
+        now = rt.clock.now()
+        reservation = _reservation(session, rid)
+        events.record(
+            session,
+            "routing.dial_result",
+            at=now,
+            call_id=call.id,
+            reservation_id=rid,
+            status=dial_status,
+            duration=duration or None,
+        )
+        if reservation is None or reservation.call_id != call.id:
+            return _back_to_queue(call, "general", None)
+        if dial_status == "completed":
+            if reservation.status == "offered" and reservations.answered(
+                session,
+                reservation=reservation,
+                now=now,
+                agent_call_sid=request.form.get("DialCallSid"),
+            ):  # the leg's answered callback never came
+                talking_to_a_person(session, rt, reservation, now)
+            reservations.finished(
+                session,
+                reservation=reservation,
+                now=now,
+                wrap_up_seconds=rt.policy.wrap_up_seconds,
+                talk_seconds=int(duration) if duration.isdigit() else None,
+            )
+            return twiml.render([], url_for=public_url_for)
+        language = language_or_default(call.vars.get("language"))
+        if dial_status in MISSED:
+            reservations.missed(session, reservation=reservation, now=now, result=dial_status)
+            return _back_to_queue(
+                call, reservation.entry.queue_name, prompt("agent_missed", language)
+            )
+        reservations.canceled(
+            session, reservation=reservation, now=now, why=f"dial {dial_status or 'ended'}"
+        )
+        if reservation.entry.status == "reserved":
+            reservation.entry.status = "waiting"
+            reservation.entry.agent_id = None
+        return _back_to_queue(call, reservation.entry.queue_name, None)
+
+    body = rt.db.run(work)
+    rt.poke_router()
+    return twiml_response(body)
+
+
+@bp.post("/recording")
+def recording_status() -> Response:
+    """A recording's status at the carrier. A completed one is noted and its download queued
+    (once, however often the callback comes); the download and transcription happen off this
+    request, on the recording worker."""
+    sid = form_field("CallSid")
+    recording_sid = form_field("RecordingSid")
+    status = request.form.get("RecordingStatus", "completed").strip()
+    rt = current()
+
+    def work(session: Session) -> int | None:
+        call = call_or_adopt(session, sid)
+        events.record(
+            session,
+            f"recording.{status}" if status in RECORDING_STATUSES else "recording.completed",
+            at=rt.clock.now(),
+            call_id=call.id,
+            recording_sid=recording_sid,
+            recording_url=request.form.get("RecordingUrl"),
+            status=status,
+            duration=request.form.get("RecordingDuration"),
+            channels=request.form.get("RecordingChannels"),
+        )
+        recording = ingest.note_recording(
+            session,
+            call=call,
+            sid=recording_sid,
+            url=form_field("RecordingUrl"),
+            status=status,
+            now=rt.clock.now(),
+            source=request.form.get("RecordingSource"),
+            channels=_int_field("RecordingChannels"),
+            duration=_int_field("RecordingDuration"),
+            started_at=_rfc2822_field("RecordingStartTime"),
+        )
+        return recording.id if recording is not None else None
+
+    try:
+        queued = rt.db.run(work)
+    except ingest.RecordingError as exc:
+        abort(400, description=str(exc))
+    if queued is not None:
+        rt.recordings.submit(queued)
+    return Response("", status=204)
+
+
+RECORDING_STATUSES = ("in-progress", "completed", "absent", "failed")
+
+
+def _int_field(name: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _rfc2822_field(name: str) -> datetime | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        moment = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,92 @@
+"""Each benchmark module runs at its tiniest sizes and reports its figures (no timing is
+asserted: these are smoke tests), and `python -m benchmarks` finds and tabulates them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import Measurement, Options, discover, routing, webhooks
+from benchmarks.__main__ import table
+from ivr.settings import PROJECT_ROOT
+
+POSTGRES_URL = os.environ.get(
+    "IVR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ENGINES = ("sqlite", "postgresql")
+
+
+def smoke(engine: str) -> Options:
+    return Options(engines=(engine,), smoke=True, postgres_url=POSTGRES_URL)
+
+
+def test_every_benchmark_module_is_found():
+    names = [benchmark.name for benchmark in discover()]
+    assert {"routing", "webhooks"} <= set(names)
+    assert names == sorted(names)
+    assert [b.name for b in discover({"routing"})] == ["routing"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_routing_reports_each_decision_against_its_target(engine):
+    found = routing.run(smoke(engine))
+    assert [m.case.split(",")[0] for m in found] == list(routing.DECISIONS)
+    for measurement in found:
+        assert measurement.benchmark == "routing" and engine in measurement.case
+        assert set(measurement.figures) == {"p50 ms", "p99 ms", "mean ms", "max ms",
+                                            "decisions"}
+        assert measurement.figures["decisions"] == 5
+        assert measurement.target == "p99 <= 5 ms" and measurement.met in (True, False)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_webhooks_reports_the_bare_ceiling_the_service_ceiling_and_the_steady_rate(engine):
+    bare, ceiling, steady = webhooks.run(smoke(engine))
+    assert "bare Flask" in bare.case and bare.figures["webhooks/s"] > 0
+    assert bare.figures["errors"] == 0
+    assert "ceiling" in ceiling.case and engine in ceiling.case
+    assert set(ceiling.figures) == {"calls/s", "webhooks/s", "of bare", "p50 ms", "p99 ms",
+                                    "errors"}
+    assert ceiling.figures["errors"] == 0 and ceiling.figures["calls/s"] > 0
+    assert "calls/s (Poisson)" in steady.case
+    assert set(steady.figures) == {"calls/s", "webhooks/s", "p50 ms", "p90 ms", "p99 ms",
+                                   "max ms", "errors"}
+    assert steady.figures["errors"] == 0
+    assert all(m.met in (True, False) for m in (ceiling, steady))
+    assert ceiling.notes[0].startswith("p99 by webhook: incoming")
+
+
+def test_the_table_shows_figures_targets_and_misses():
+    text = table([
+        Measurement("routing", "a decision", {"p99 ms": 7.5}, target="p99 <= 5 ms", met=False),
+        Measurement("webhooks", "bare", {"webhooks/s": 900.0}),
+    ])
+    assert "routing: a decision\n    p99 ms 7.5\n    target: p99 <= 5 ms  MISSED" in text
+    assert "webhooks: bare\n    webhooks/s 900" in text
+
+
+def test_python_m_benchmarks_runs_the_modules_asked_for(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--only", "routing", "--engines",
+         "sqlite", "--json", str(out)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
+        env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "routing: an agent comes free (route_agent)" in done.stdout
+    saved = json.loads(out.read_text())
+    assert saved["machine"]["cpus"] >= 1
+    assert {r["benchmark"] for r in saved["results"]} == {"routing"}
+
+
+def test_an_unknown_module_or_engine_is_refused():
+    for args in (["--only", "nosuch"], ["--engines", "oracle"]):
+        done = subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 2
+        assert args[0] in done.stderr

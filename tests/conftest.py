@@ -1,0 +1,203 @@
+"""Fixtures shared by the suite. Every database test runs on SQLite and on PostgreSQL: the
+`database_url` fixture is parametrised over both engines, each migrated once with Alembic."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import make_server
+
+from ivr import schema
+from ivr.app import create_app
+from ivr.clock import ManualClock
+from ivr.db import Base, Database
+from ivr.dispatcher import Dispatcher
+from ivr.settings import Settings, validate
+
+from support import sign
+
+POSTGRES_URL = os.environ.get(
+    "IVR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ENGINES = ("sqlite", "postgresql")
+# A Monday morning, inside the default business hours.
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "ivr.db"
+    schema.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A schema of its own in the test database, migrated once, dropped at the end."""
+    # One schema per test run (and per xdist worker), so that runs at the same time on one
+    # server do not truncate each other's tables.
+    name = f"ivr_test_{_worker()}_{os.getpid()}"
+    admin = sa.create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+            connection.exec_driver_sql(f"CREATE SCHEMA {name}")
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is needed (IVR_TEST_POSTGRES_URL): {exc}")
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+    schema.upgrade(url)
+    yield url
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each engine in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "ivr.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY_10AM)
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "var_dir": tmp_path / "var",
+        "business_hours": "always",
+        "sim_speed": 40.0,
+        "wait_announce_seconds": 10,
+    }
+    values.update(overrides)
+    return validate(Settings(**values))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock) -> Iterator[Flask]:
+    application = create_app(settings, clock=clock)
+    yield application
+    runtime = application.extensions["ivr"]
+    if runtime.carrier is not None:
+        runtime.carrier.shutdown()
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Database:
+    return app.extensions["ivr"].db
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def carrier_post(client: Any, settings: Settings) -> Callable[..., Any]:
+    """POST to a webhook as the carrier would: form-encoded and signed."""
+
+    def post(path: str, data: dict[str, str], *, signed: bool = True) -> Any:
+        headers = {"X-Twilio-Signature": sign(settings, path, data)} if signed else {}
+        return client.post(path, data=data, headers=headers)
+
+    return post
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveService:
+    """The service on a real port with its offline carrier: calls go over real HTTP."""
+
+    url: str
+    app: Flask
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.extensions["ivr"]
+
+    @property
+    def carrier(self) -> Any:
+        return self.runtime.carrier
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.db
+
+
+@pytest.fixture
+def live_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., LiveService]]:
+    """Start services on free ports (settings overridable); all are stopped at the end."""
+    started: list[tuple[Any, threading.Thread, Flask]] = []
+
+    def start(clock: Any = None, **overrides: Any) -> LiveService:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        settings = make_settings(database_url, tmp_path, public_url=url, **overrides)
+        application = create_app(settings, clock=clock)
+        runtime = application.extensions["ivr"]
+        runtime.dispatcher = Dispatcher(runtime, interval=0.2)
+        runtime.dispatcher.start()
+        server = make_server("127.0.0.1", port, application, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        started.append((server, thread, application))
+        return LiveService(url=url, app=application)
+
+    yield start
+    for server, thread, application in started:
+        runtime = application.extensions["ivr"]
+        runtime.dispatcher.stop()
+        if runtime.carrier is not None:
+            runtime.carrier.shutdown()
+        server.shutdown()
+        thread.join(timeout=10)
+        runtime.db.dispose()
+
+
+@pytest.fixture
+def live(live_factory: Callable[..., LiveService]) -> LiveService:
+    return live_factory()

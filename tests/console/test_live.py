@@ -1,0 +1,109 @@
+"""The live stream (server-sent events): a snapshot on connect, each committed call event
+after it with a fresh snapshot, heartbeats, only the agent's own events on a desktop, and the
+stream under the threaded server that `ivr serve` runs."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from ivr import events
+from ivr.routing.agents import add_agent
+from ivr.routing.models import Agent
+from ivr.routing.presence import set_state
+from ivr.users.service import add_user
+
+from .conftest import PASSWORD, csrf_of
+
+
+def frames(response):
+    """The stream's frames as (event, data) pairs; comments as ("comment", text)."""
+    for chunk in response.response:
+        text = chunk.decode() if isinstance(chunk, bytes) else chunk
+        for block in filter(None, text.split("\n\n")):
+            if block.startswith(":"):
+                yield "comment", block[1:].strip()
+                continue
+            fields = dict(line.split(": ", 1) for line in block.splitlines())
+            if "event" in fields:
+                yield fields["event"], json.loads(fields["data"])
+
+
+def test_the_wallboard_stream_sends_a_snapshot_then_events_and_fresh_snapshots(
+    app, signed_in, people, db, clock
+):
+    sue = signed_in("sue")
+    response = sue.get("/console/events", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    stream = frames(response)
+    kind, snapshot = next(stream)
+    assert kind == "snapshot"
+    assert {a["name"]: a["state"] for a in snapshot["agents"]} == {"ann": "offline",
+                                                                    "ben": "offline"}
+    assert {s["skill"] for s in snapshot["skills"]} >= {"billing", "technical"}
+    with db.transaction() as session:
+        set_state(session, agent=session.get(Agent, people["ann"]["agent_id"]),
+                  state="available", now=clock.now(), by="test")
+    kind, message = next(stream)
+    assert (kind, message["kind"], message["data"]["state"]) == ("call-event", "agent.state",
+                                                                  "available")
+    kind, snapshot = next(stream)
+    assert kind == "snapshot"
+    assert {a["name"]: a["state"] for a in snapshot["agents"]}["ann"] == "available"
+    response.close()
+    assert app.extensions["ivr"].bus._subscribers == set()
+
+
+def test_a_quiet_stream_sends_heartbeats(app, signed_in):
+    app.config["CONSOLE_HEARTBEAT_SECONDS"] = 0.05
+    response = signed_in("sue").get("/console/events", buffered=False)
+    stream = frames(response)
+    assert next(stream)[0] == "snapshot"
+    assert next(stream) == ("comment", "heartbeat")
+    response.close()
+
+
+def test_a_desktop_stream_carries_only_that_agent_events(app, signed_in, people, db, clock):
+    ann = signed_in("ann")
+    response = ann.get("/console/events", buffered=False)
+    stream = frames(response)
+    kind, snapshot = next(stream)
+    assert kind == "snapshot" and snapshot["agent"]["name"] == "ann" and snapshot["call"] is None
+    with db.transaction() as session:
+        set_state(session, agent=session.get(Agent, people["ben"]["agent_id"]),
+                  state="available", now=clock.now(), by="test")
+        events.record(session, "user.signin", at=clock.now(), username="x", result="ok")
+    with db.transaction() as session:
+        set_state(session, agent=session.get(Agent, people["ann"]["agent_id"]),
+                  state="not-ready", reason="break", now=clock.now(), by="test")
+    kind, message = next(stream)
+    assert message["agent_id"] == people["ann"]["agent_id"]
+    assert message["data"]["reason"] == "break"
+    response.close()
+
+
+def test_the_stream_works_under_the_threaded_server(live):
+    rt = live.runtime
+    with live.db.transaction() as session:
+        agent = add_agent(session, name="ann", endpoint="client:ann", skills={"billing": 1},
+                          now=rt.clock.now())
+        _, token = add_user(session, username="ann", password=PASSWORD, role="agent",
+                            now=rt.clock.now(), agent_id=agent.id)
+        add_user(session, username="sue", password=PASSWORD, role="supervisor",
+                 now=rt.clock.now())
+        agent_id = agent.id
+    browser = requests.Session()
+    form = csrf_of(browser.get(live.url + "/signin", timeout=10).text)
+    browser.post(live.url + "/signin", data={"username": "sue", "password": PASSWORD,
+                                             "csrf_token": form}, timeout=10)
+    with browser.get(live.url + "/console/events", stream=True, timeout=10) as stream:
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
+        answer = requests.put(f"{live.url}/api/agents/{agent_id}/state",
+                              json={"state": "available"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.status_code == 200
+        assert next(line for line in lines if line.startswith("event:")) == "event: call-event"
+        data = json.loads(next(lines)[len("data: "):])
+        assert (data["kind"], data["data"]["state"]) == ("agent.state", "available")

@@ -1,0 +1,71 @@
+"""Timers are APScheduler jobs stored in the database: a callback booked before a restart
+fires on time after it, run by the new leader."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from callback import service as callbacks
+from callback.models import Callback
+from ivr.calls.models import Call, CallEvent
+from ivr.jobs import Timers
+from ivr.routing import queue
+
+from support import wait_for
+
+
+def book(live, due_in: float) -> tuple[int, object]:
+    rt = live.runtime
+    now = rt.clock.now()
+    with rt.db.transaction() as session:
+        call = Call(sid="CA" + "7" * 32, from_number="+12125550199", to_number="+15005550006",
+                    started_at=now, path=[], vars={})
+        session.add(call)
+        session.flush()
+        entry = queue.enqueue(session, call=call, skills={"billing": 1}, priority=1,
+                              reasons=[], now=now)
+        callback = callbacks.book_slot(session, call=call, entry=entry, number=call.from_number,
+                                       slot_start=now + timedelta(seconds=due_in), now=now,
+                                       policy=rt.callbacks)
+        return callback.id, callback.due_at
+
+
+def stored_jobs(live) -> list[str]:
+    with live.db.transaction() as session:
+        return list(session.scalars(text("SELECT id FROM scheduled_jobs ORDER BY id")))
+
+
+def test_a_scheduled_callback_survives_a_restart_and_fires_on_time(live_factory):
+    first = live_factory(customer_hours="00:00-23:59")
+    timers = Timers(first.runtime)
+    first.runtime.timers = timers
+    timers.start()
+    assert timers.wait_until_leading(10)
+    callback_id, due_at = book(first, due_in=6)
+    assert f"callback-{callback_id}" in stored_jobs(first)
+    timers.shutdown()  # the service stops before the callback is due
+
+    second = live_factory(customer_hours="00:00-23:59")
+    assert f"callback-{callback_id}" in stored_jobs(second), "the timer is in the database"
+    restarted = Timers(second.runtime)
+    second.runtime.timers = restarted
+    restarted.start()
+    try:
+        assert restarted.wait_until_leading(10)
+
+        def activated():
+            with second.db.transaction() as session:
+                return session.scalar(select(CallEvent).where(
+                    CallEvent.kind == "callback.activated",
+                    CallEvent.data["callback_id"].as_integer() == callback_id))
+
+        event = wait_for(activated, timeout=30, what="the stored timer to fire")
+    finally:
+        restarted.shutdown()
+    assert event.data["by"] == f"callback-{callback_id}", "fired by its own stored job"
+    assert due_at <= event.at <= due_at + timedelta(seconds=3), "on time"
+    with second.db.transaction() as session:
+        assert session.get(Callback, callback_id).status in ("pending", "dialing", "completed")
+    assert f"callback-{callback_id}" not in stored_jobs(second)

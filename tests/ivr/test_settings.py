@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from ivr.settings import SettingsError, from_env
+
+
+def test_defaults_make_an_embedded_service(tmp_path: Path) -> None:
+    settings = from_env({"IVR_VAR_DIR": str(tmp_path)})
+    assert settings.telephony == "sim"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'ivr.db'}"
+    assert settings.public_url == "http://127.0.0.1:5000"
+    assert settings.sim_url == "http://127.0.0.1:5000/sim"
+    assert settings.flow.name == "support.yaml"
+
+
+def test_postgresql_url_uses_the_psycopg_driver() -> None:
+    settings = from_env({"IVR_DATABASE_URL": "postgresql://u@db:5432/ivr"})
+    assert settings.database_url == "postgresql+psycopg://u@db:5432/ivr"
+
+
+def test_public_url_trailing_slash_is_dropped_for_signing() -> None:
+    settings = from_env({"IVR_PUBLIC_URL": "https://ivr.example.com/"})
+    assert settings.public_url == "https://ivr.example.com"
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"IVR_TELEPHONY": "pstn"}, "IVR_TELEPHONY"),
+        ({"IVR_TELEPHONY": "twilio"}, "IVR_TWILIO_ACCOUNT_SID"),
+        (
+            {"IVR_TELEPHONY": "twilio", "IVR_TWILIO_ACCOUNT_SID": "AC" + "1" * 32},
+            "IVR_TWILIO_AUTH_TOKEN",
+        ),
+        ({"IVR_TWILIO_ACCOUNT_SID": "12345"}, "IVR_TWILIO_ACCOUNT_SID"),
+        ({"IVR_PUBLIC_URL": "ivr.example.com"}, "IVR_PUBLIC_URL"),
+        ({"IVR_FLOW": "/nowhere/flow.yaml"}, "IVR_FLOW"),
+        ({"IVR_DATABASE_URL": "mysql://x"}, "IVR_DATABASE_URL"),
+        ({"IVR_SIM_SPEED": "fast"}, "IVR_SIM_SPEED"),
+        ({"IVR_SIM_SPEED": "0"}, "IVR_SIM_SPEED"),
+        ({"IVR_WAIT_ANNOUNCE_SECONDS": "1"}, "IVR_WAIT_ANNOUNCE_SECONDS"),
+        ({"IVR_BUSINESS_HOURS": "mon-fri 9-5pm"}, "IVR_BUSINESS_HOURS"),
+        ({"IVR_TIMEZONE": "Mars/Olympus"}, "IVR_TIMEZONE"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingsError) as error:
+        from_env(environ)
+    message = str(error.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_twilio_mode_never_uses_the_offline_carrier_credentials() -> None:
+    with pytest.raises(SettingsError, match="IVR_TWILIO_ACCOUNT_SID"):
+        from_env({"IVR_TELEPHONY": "twilio", "IVR_TWILIO_AUTH_TOKEN": "secret"})

@@ -1,0 +1,200 @@
+"""`ivr simulate` against a live service through its offline carrier, over real HTTP: every
+call ends with exactly one outcome, the report's arithmetic holds, and the service's own
+records (/api/calls) tell the same story."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from sqlalchemy import select
+
+from ivr.calls.models import Call, CallEvent
+from ivr.routing.agents import add_agent
+from ivr.routing.models import Agent
+from ivr.routing.presence import set_state
+from ivr.users.service import add_user
+
+SMALL_RUN = (
+    "--calls",
+    "30",
+    "--agents",
+    "3",
+    "--arrival-rate",
+    "0.5",
+    "--handle-time",
+    "15",
+    "--patience",
+    "40",
+    "--seed",
+    "7",
+)
+FIGURES = {
+    "offered",
+    "answered",
+    "abandoned",
+    "other",
+    "outcomes",
+    "answered_within_service_level",
+    "service_level",
+    "abandon_rate",
+    "average_speed_of_answer",
+    "average_handle_time",
+    "longest_wait",
+}
+
+
+def test_every_call_has_one_outcome_and_the_service_agrees(service, simulator, database_url):
+    result = simulator(*SMALL_RUN, "--json", url=service.url, database_url=database_url)
+    report = report_of(result)
+
+    assert set(report) >= {"run", "totals", "skills", "accounting", "service", "calls"}
+    assert report["accounting"] == {
+        "every_call_has_one_outcome": True,
+        "calls": 30,
+        "with_one_outcome": 30,
+        "unaccounted": [],
+    }
+    calls = report["calls"]
+    assert sorted(c["index"] for c in calls) == list(range(1, 31))
+    assert len({c["sid"] for c in calls}) == 30
+    assert all(c["agrees"] is True for c in calls)
+
+    totals = report["totals"]
+    assert set(totals) == FIGURES
+    assert totals["offered"] == 30 == sum(totals["outcomes"].values())
+    assert totals["answered"] + totals["abandoned"] + totals["other"] == totals["offered"]
+    assert totals["answered"] > 0
+    for name in ("offered", "answered", "abandoned", "other"):
+        assert sum(skill[name] for skill in report["skills"].values()) == totals[name]
+    assert set(report["skills"]) <= {"billing", "technical", "outage", "general"}
+    for skill, figures in report["skills"].items():
+        assert set(figures) == FIGURES
+        mine = [c for c in calls if c["skill"] == skill]
+        assert figures["offered"] == len(mine)
+        assert figures["answered"] == sum(c["outcome"] == "answered" for c in mine)
+
+    answered = [c for c in calls if c["outcome"] == "answered"]
+    waits = [c["wait"] for c in calls if c["outcome"] in ("answered", "abandoned")]
+    assert all(c["wait"] >= 0 and c["talk"] >= 0 and c["agent"] for c in answered)
+    assert totals["longest_wait"] == max(waits)
+    within = sum(c["wait"] <= 20 for c in answered)
+    assert totals["answered_within_service_level"] == within
+    assert totals["service_level"] == round(within / len(waits), 4)
+    assert (
+        abs(totals["average_speed_of_answer"] - sum(c["wait"] for c in answered) / len(answered))
+        < 0.01
+    )
+
+    run = report["run"]
+    assert (run["calls"], run["agents"], run["seed"], run["speed"]) == (30, 3, 7, 50.0)
+    assert run["time_unit"] == "simulated seconds"
+    assert run["skills"]["billing"]["answers"] == ["1", "1"]
+    assert report["service"]["agree"] == 30 and report["service"]["disagree"] == 0
+    assert service.carrier.errors == []
+
+    # The service's own records, read here independently of the simulator.
+    with service.db.transaction() as session:
+        _, token = add_user(
+            session, username="checker", password="pw-123", role="supervisor", now=datetime.now(UTC)
+        )
+    listed = {}
+    for day in report["service"]["days"]:
+        response = requests.get(
+            f"{service.url}/api/calls",
+            params={"date": day},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        listed |= {c["sid"]: c for c in response.json()["calls"]}
+    assert set(listed) == {c["sid"] for c in calls}
+    for call in calls:
+        assert listed[call["sid"]]["status"] == "completed"
+        assert listed[call["sid"]]["outcome"] == call["outcome"]
+        assert listed[call["sid"]]["from"] == call["from"]
+    answered_events = _count(service, "call.answered")
+    assert answered_events == totals["answered"]
+
+
+def test_other_agents_are_paused_for_the_run_and_given_back(service, simulator, database_url):
+    with service.db.transaction() as session:
+        now = datetime.now(UTC)
+        alice = add_agent(
+            session,
+            name="alice",
+            endpoint="client:alice",
+            skills={"billing": 3, "general": 2},
+            now=now,
+        )
+        set_state(session, agent=alice, state="available", now=now)
+    result = simulator(
+        "--calls",
+        "5",
+        "--agents",
+        "2",
+        "--arrival-rate",
+        "0.2",
+        "--handle-time",
+        "5",
+        "--json",
+        url=service.url,
+        database_url=database_url,
+    )
+    report = report_of(result)
+    assert report["agents"] == {"simulated": ["sim-agent-01", "sim-agent-02"], "paused": ["alice"]}
+    assert {c["agent"] for c in report["calls"] if c["agent"]} <= {"sim-agent-01", "sim-agent-02"}
+    with service.db.transaction() as session:
+        states = dict(session.execute(select(Agent.name, Agent.state)).all())
+    assert states == {"alice": "available", "sim-agent-01": "offline", "sim-agent-02": "offline"}
+
+
+def test_the_text_report_has_the_table_and_says_every_call_is_accounted_for(
+    service, simulator, database_url
+):
+    result = simulator(
+        "--calls",
+        "6",
+        "--agents",
+        "2",
+        "--arrival-rate",
+        "0.3",
+        "--handle-time",
+        "5",
+        "--skills",
+        "billing:2,outage",
+        url=service.url,
+        database_url=database_url,
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if "offered" in line)
+    assert header.split() == [
+        "offered",
+        "answered",
+        "abandoned",
+        "other",
+        "SL",
+        "20s",
+        "ASA",
+        "AHT",
+        "longest",
+    ]
+    rows = {line.split()[0]: line.split() for line in lines if line[:1].isalpha()}
+    assert rows["all"][1] == "6"
+    assert set(rows) >= {"all", "billing", "outage"} and "general" not in rows
+    assert "every call has exactly one outcome" in result.stdout
+    assert "simulated seconds (carrier speed 50)" in result.stdout
+
+
+def report_of(result: Any) -> dict[str, Any]:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _count(service, kind: str) -> int:
+    with service.db.transaction() as session:
+        return len(
+            session.scalars(select(CallEvent.id).join(Call).where(CallEvent.kind == kind)).all()
+        )
