@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import os
+import platform
 import sys
 import time
 from typing import Any

@@ -48,6 +48,7 @@ def create_app(
         policy=settings_module.routing_policy(settings),
         callbacks=settings_module.callback_policy(settings),
         cases=settings_module.case_policy(settings),
+        reports=settings_module.report_policy(settings),
     )
     app.extensions["ivr"] = runtime
     from ivr import callback_timers, case_timers

@@ -10,7 +10,7 @@ from callback.models import (
     MissedCall,
     OutboundPacing,
 )
-from ivr.calls.models import Call, CallEvent, CallNote, Contact
+from ivr.calls.models import Call, CallEvent, CallNote, CallWrapUp, Contact
 from ivr.cases.models import (
     Case,
     CaseCall,
@@ -29,6 +29,7 @@ from ivr.routing.models import (
     Reservation,
     Skill,
 )
+from ivr.scoring.models import CallScore
 from ivr.users.models import User
 from recordings.models import Recording, RecordingAccess, TranscriptSegment
 
@@ -55,6 +56,8 @@ __all__ = [
     "CallbackAttempt",
     "CallEvent",
     "CallNote",
+    "CallScore",
+    "CallWrapUp",
     "Contact",
     "DoNotCall",
     "FollowUp",

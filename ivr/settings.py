@@ -63,6 +63,10 @@ class Settings:
     case_policy: Path = field(
         default_factory=lambda: PROJECT_ROOT / "ivr" / "cases" / "policy.yaml"
     )
+    # Wrap-up categories, how the KPIs count and their targets (ivr/reports/policy.yaml).
+    report_policy: Path = field(
+        default_factory=lambda: PROJECT_ROOT / "ivr" / "reports" / "policy.yaml"
+    )
     # Recordings (see recordings/): where audio is kept, the speech model, retention.
     storage_url: str = ""  # empty: var/recordings; s3://bucket/prefix?endpoint_url=...
     vosk_model: str = ""  # a Vosk model folder; empty: an installed model package; none: off
@@ -149,6 +153,7 @@ _ENV: dict[str, tuple[str, object]] = {
     "IVR_FOLLOWUP_CUTOFF_MINUTES": ("followup_cutoff_minutes", _int),
     "IVR_FOLLOWUP_ESCALATE_MINUTES": ("followup_escalate_minutes", _int),
     "IVR_CASE_POLICY": ("case_policy", Path),
+    "IVR_REPORT_POLICY": ("report_policy", Path),
     "IVR_STORAGE_URL": ("storage_url", _str),
     "IVR_VOSK_MODEL": ("vosk_model", _str),
     "IVR_TRANSCRIPTION_WORKERS": ("transcription_workers", _int),
@@ -207,6 +212,7 @@ def validate(settings: Settings) -> Settings:
     _check_routing(settings)
     _check_callbacks(settings)
     case_policy(settings)
+    report_policy(settings)
     if settings.sim_speed <= 0:
         raise _fail("sim_speed", "must be a positive number")
     if settings.wait_announce_seconds < 5:
@@ -324,6 +330,15 @@ def case_policy(settings: Settings):  # -> CasePolicy
         return load(settings.case_policy)
     except CasePolicyError as exc:
         raise _fail("case_policy", str(exc)) from None
+
+
+def report_policy(settings: Settings):  # -> ReportPolicy
+    from ivr.reports.policy import ReportPolicyError, load
+
+    try:
+        return load(settings.report_policy)
+    except ReportPolicyError as exc:
+        raise _fail("report_policy", str(exc)) from None
 
 
 def routing_policy(settings: Settings):  # -> RoutingPolicy

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ivr.db import Base, UTCDateTime, json_type
@@ -97,3 +97,20 @@ class CallNote(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     text: Mapped[str] = mapped_column(Text)
+
+
+class CallWrapUp(Base):
+    """What the agent recorded after the call: the request category (from the configured
+    list; the monthly report counts calls by it), whether it was resolved, and notes."""
+
+    __tablename__ = "call_wrapups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    resolved: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("call_id", "agent_id", name="call_agent"),)

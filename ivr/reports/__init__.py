@@ -1,0 +1,1 @@
+"""Reports from the call events: the KPIs, their targets and the day's charts."""

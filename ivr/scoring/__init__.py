@@ -1,0 +1,1 @@
+"""Call scoring: scorecards (YAML) and the scores supervisors give calls."""
