@@ -84,6 +84,9 @@ def create_app(
     from ivr.api import supervision as api_supervision
 
     app.register_blueprint(api_supervision.bp)
+    from ivr.api import wrapup as api_wrapup
+
+    app.register_blueprint(api_wrapup.bp)
     from ivr import console
 
     console.init_app(app, https=settings.public_url.startswith("https:"))

@@ -297,6 +297,24 @@ def _supervision_paths() -> dict[str, Any]:
     }
 
 
+def _wrap_up_paths() -> dict[str, Any]:
+    return {
+        "/api/wrapup/categories": {"get": _op(
+            "The request categories an agent chooses from at wrap-up (the report policy's)")},
+        "/api/calls/{call_id}/wrap-up": {"post": _op(
+            "Wrap a call up: request category, resolved, notes; the agent's wrap-up time ends",
+            roles="the agent who talked to the caller; a supervisor or admin naming agent_id",
+            params=[_path_id("call_id")],
+            body={"type": "object", "required": ["category"],
+                  "properties": {"category": {"type": "string"},
+                                 "resolved": {"type": "boolean"},
+                                 "notes": {"type": "string"},
+                                 "agent_id": {"type": "integer"}}},
+            responses={"201": "the wrap-up", "400": "a field is wrong",
+                       "404": "no call or agent", "409": "the agent did not take this call"})},
+    }
+
+
 def document() -> dict[str, Any]:
     agent_id = [_path_id("agent_id")]
     call_id = [_path_id("call_id")]
@@ -375,6 +393,7 @@ def document() -> dict[str, Any]:
     paths.update(_callback_paths())
     paths.update(_case_paths())
     paths.update(_supervision_paths())
+    paths.update(_wrap_up_paths())
     return {
         "openapi": "3.1.0",
         "info": {

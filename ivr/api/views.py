@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ivr import events
 from ivr.api.auth import may_act_for, require, supervising, user
-from ivr.calls.models import Call, CallEvent, CallNote
+from ivr.calls.models import Call, CallEvent, CallNote, CallWrapUp
 from ivr.routing import reservations, transfer
 from ivr.routing.agents import list_agents
 from ivr.routing.estimate import estimate
@@ -211,7 +211,23 @@ def call_view(session: Session, call: Call, *, detail: bool) -> dict[str, Any]:
             )
         ]
         view["notes"] = notes_for(session, call=call)
+        view["wrap_ups"] = [
+            wrap_up_view(w) for w in session.scalars(
+                select(CallWrapUp).where(CallWrapUp.call_id == call.id).order_by(CallWrapUp.id)
+            )
+        ]
     return view
+
+
+def wrap_up_view(wrap_up: CallWrapUp) -> dict[str, Any]:
+    return {
+        "call_id": wrap_up.call_id,
+        "agent_id": wrap_up.agent_id,
+        "category": wrap_up.category,
+        "resolved": wrap_up.resolved,
+        "notes": wrap_up.notes,
+        "at": wrap_up.at.isoformat(),
+    }
 
 
 def may_see_call(session: Session, call: Call) -> None:
