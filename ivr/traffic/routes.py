@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from callflows.schema import (
     AGENT_KEY,
     CallerLookupNode,
+    CaseNode,
     Flow,
     HoursNode,
     MenuNode,
@@ -20,10 +21,11 @@ from callflows.schema import (
 
 @dataclass(frozen=True)
 class Route:
-    """How to reach the queue that serves a skill: the answers, one per menu, in order."""
+    """How to reach the queue that serves a skill: the answers, one per question (a menu, or
+    the case question, answered with silence: None), in order."""
 
     skill: str
-    answers: tuple[str, ...]
+    answers: tuple[str | None, ...]
     queue_node: str
     level: int  # the minimum level that queue asks of an agent
 
@@ -31,8 +33,8 @@ class Route:
 def routes(flow: Flow) -> dict[str, Route]:
     """For every skill some queue of `flow` asks for, the shortest way there during business
     hours. A queue asking for that skill alone is preferred to one asking for several."""
-    found: dict[str, tuple[str, ...]] = {}  # queue node id -> answers
-    reached = {flow.start: ()}
+    found: dict[str, tuple[str | None, ...]] = {}  # queue node id -> answers
+    reached: dict[str, tuple[str | None, ...]] = {flow.start: ()}
     todo: deque[str] = deque([flow.start])
     while todo:
         node_id = todo.popleft()
@@ -41,13 +43,13 @@ def routes(flow: Flow) -> dict[str, Route]:
         if isinstance(node, QueueNode):
             found.setdefault(node_id, answers)
             continue
-        for key, target in _ways_out(flow, node):
+        for given, target in _ways_out(flow, node):
             if target not in flow.nodes or target in reached:
                 continue
-            reached[target] = answers + ((key,) if key else ())
+            reached[target] = answers + given
             # Nodes reached without an answer keep their place at the front: breadth first by
             # the number of answers, not by the number of nodes.
-            (todo.appendleft if key is None else todo.append)(target)
+            (todo.append if given else todo.appendleft)(target)
     best: dict[str, Route] = {}
     for node_id, answers in found.items():
         node = flow.nodes[node_id]
@@ -66,16 +68,21 @@ def _rank(flow: Flow, route: Route) -> tuple[int, int]:
     return (len(node.skills) != 1, len(route.answers))
 
 
-def _ways_out(flow: Flow, node: object) -> list[tuple[str | None, str]]:
-    """(key pressed or None, next node) for the ways a scripted caller can take."""
+def _ways_out(flow: Flow, node: object) -> list[tuple[tuple[str | None, ...], str]]:
+    """(the answers given on the way, next node) for the ways a scripted caller can take."""
     if isinstance(node, SayNode | CallerLookupNode):
-        return [(None, node.next)] if node.next else []
+        return [((), node.next)] if node.next else []
     if isinstance(node, HoursNode):
-        return [(None, node.open)]  # the simulator calls while the service is open
+        return [((), node.open)]  # the simulator calls while the service is open
+    if isinstance(node, CaseNode):
+        # A new caller has no case: silence at the question goes on to `next`.
+        return [((None,), node.next)] if node.next else []
     if isinstance(node, MenuNode):
-        ways: list[tuple[str | None, str]] = [(o.key, o.next) for o in node.options]
+        ways: list[tuple[tuple[str | None, ...], str]] = [
+            ((o.key,), o.next) for o in node.options
+        ]
         agent = flow.agent_target(node)
         if agent:
-            ways.append((AGENT_KEY, agent))
+            ways.append(((AGENT_KEY,), agent))
         return ways
     return []  # voicemail, transfer, hangup: no queue after them for a scripted caller

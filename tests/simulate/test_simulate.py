@@ -91,7 +91,7 @@ def test_every_call_has_one_outcome_and_the_service_agrees(service, simulator, d
     run = report["run"]
     assert (run["calls"], run["agents"], run["seed"], run["speed"]) == (30, 3, 7, 50.0)
     assert run["time_unit"] == "simulated seconds"
-    assert run["skills"]["billing"]["answers"] == ["1", "1"]
+    assert run["skills"]["billing"]["answers"] == ["1", None, "1"]
     assert report["service"]["agree"] == 30 and report["service"]["disagree"] == 0
     assert service.carrier.errors == []
 

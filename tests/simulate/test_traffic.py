@@ -63,9 +63,9 @@ def test_skills_parse_with_weights_and_name_the_option_when_wrong():
 def test_routes_walk_the_default_flow_to_each_skills_queue():
     found = routes(load_flow(DEFAULT_FLOW))
     assert {name: r.answers for name, r in found.items()} == {
-        "billing": ("1", "1"),
-        "technical": ("1", "2", "1"),
-        "outage": ("1", "3"),
+        "billing": ("1", None, "1"),
+        "technical": ("1", None, "2", "1"),
+        "outage": ("1", None, "3"),
         "general": ("0",),
     }
     assert found["outage"].queue_node == "outage_queue"
