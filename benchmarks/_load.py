@@ -2,11 +2,12 @@
 virtual carriers placing whole inbound calls over keep-alive HTTP/1.1, each webhook signed as
 the carrier signs it, and the latency of every webhook. Prints one JSON object.
 
-A call: /voice/incoming, one menu answer per `answers` (following the Gather actions the
-service hands out), the Enqueue's waitUrl `wait_polls` times, the Enqueue action with
-QueueResult=hangup and the status callback (completed): the caller gave up, so the queue
-stays the size of a steady state. With `follow` false (the bare endpoint) the same requests
-go to the same paths without reading the answers.
+A call: /voice/incoming, one answer per `answers` at each Gather (following the Gather
+actions the service hands out; the default: English, no case number, billing), the
+Enqueue's waitUrl `wait_polls` times, the Enqueue action with QueueResult=hangup and the
+status callback (completed): the caller gave up, so the queue stays the size of a steady
+state. With `follow` false (the bare endpoint) the same requests go to the same paths
+without reading the answers.
 
 Modes: `closed`: `concurrency` callers, each placing calls back to back (the ceiling);
 `open`: new calls at `rate` a second (Poisson), whatever the answers' speed, latency counted
@@ -27,7 +28,8 @@ from urllib.parse import urlencode, urlsplit
 from twilio.request_validator import RequestValidator
 
 FIXED_PATHS = {
-    "menu": ["/voice/menu/language?attempt=1", "/voice/menu/main_menu?attempt=1"],
+    "menu": ["/voice/menu/language?attempt=1", "/voice/case/case_check?case=",
+             "/voice/menu/main_menu?attempt=1"],
     "wait": "/voice/queue/wait",
     "result": "/voice/queue/result",
 }
@@ -49,7 +51,8 @@ class Spec:
     duration: float = 10.0
     warmup: float = 1.0
     follow: bool = True
-    answers: list[str] = field(default_factory=lambda: ["1", "1"])
+    # English; no case number (an empty answer at the case question); billing.
+    answers: list[str] = field(default_factory=lambda: ["1", "", "1"])
     wait_polls: int = 2
     seed: int = 1
 
@@ -142,7 +145,7 @@ class Load:
         body, due = await self.request("incoming", "/voice/incoming",
                                        base | {"CallStatus": "ringing"}, due)
         for number, answer in enumerate(spec.answers):
-            path = self._gather_action(body) if spec.follow else FIXED_PATHS["menu"][number % 2]
+            path = self._gather_action(body) if spec.follow else FIXED_PATHS["menu"][number % 3]
             body, due = await self.request("menu", path, base | {
                 "CallStatus": "in-progress", "Digits": answer}, due)
         wait, action = (self._enqueue(body) if spec.follow

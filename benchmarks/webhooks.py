@@ -1,8 +1,9 @@
-"""Webhook throughput and latency for whole inbound calls (incoming, two menu answers, the
-enqueue, two wait polls, the queue result, the status callback), signed as the carrier signs
-them, from a load generator in a process of its own against `ivr serve` in another; and the
-same requests against a bare Flask app answering fixed TwiML, served the same way: the
-ceiling of the server and the machine, measured in the same run."""
+"""Webhook throughput and latency for whole inbound calls (incoming, three answers: the
+language, the case question and the main menu; the enqueue, two wait polls, the queue
+result, the status callback), signed as the carrier signs them, from a load generator in a
+process of its own against `ivr serve` in another; and the same requests against a bare
+Flask app answering fixed TwiML, served the same way: the ceiling of the server and the
+machine, measured in the same run."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ IVR = str(Path(sys.executable).parent / "ivr")
 TARGET_CALLS = 100.0  # new calls a second through the whole inbound path
 TARGET_P99_MS = 50.0
 TARGET_SHARE = 0.25  # of the bare ceiling's webhooks a second
-REQUESTS_PER_CALL = 7
+REQUESTS_PER_CALL = 8
 
 
 @dataclass(frozen=True)
