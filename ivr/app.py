@@ -49,6 +49,7 @@ def create_app(
         callbacks=settings_module.callback_policy(settings),
         cases=settings_module.case_policy(settings),
         reports=settings_module.report_policy(settings),
+        scorecards=settings_module.scorecards(settings),
     )
     app.extensions["ivr"] = runtime
     from ivr import callback_timers, case_timers
@@ -84,6 +85,9 @@ def create_app(
     from ivr.api import supervision as api_supervision
 
     app.register_blueprint(api_supervision.bp)
+    from ivr.api import scoring as api_scoring
+
+    app.register_blueprint(api_scoring.bp)
     from ivr.api import wrapup as api_wrapup
 
     app.register_blueprint(api_wrapup.bp)

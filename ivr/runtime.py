@@ -32,6 +32,7 @@ class Runtime:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     cases: Any = None  # the CasePolicy (ivr.cases.policy)
     reports: Any = None  # the ReportPolicy (ivr.reports.policy): categories, KPI rules
+    scorecards: Any = None  # the Scorecards (ivr.scoring.scorecards) supervisors fill in
     carrier: Any = None  # the offline carrier, in sim mode
     dispatcher: Any = None  # routes and connects; started by `ivr serve`
     timers: Any = None  # the stored timers (ivr.jobs.Timers), when this process keeps them

@@ -67,6 +67,10 @@ class Settings:
     report_policy: Path = field(
         default_factory=lambda: PROJECT_ROOT / "ivr" / "reports" / "policy.yaml"
     )
+    # The scorecards supervisors fill in when they score a call (ivr/scoring/scorecards.yaml).
+    scorecards: Path = field(
+        default_factory=lambda: PROJECT_ROOT / "ivr" / "scoring" / "scorecards.yaml"
+    )
     # Recordings (see recordings/): where audio is kept, the speech model, retention.
     storage_url: str = ""  # empty: var/recordings; s3://bucket/prefix?endpoint_url=...
     vosk_model: str = ""  # a Vosk model folder; empty: an installed model package; none: off
@@ -154,6 +158,7 @@ _ENV: dict[str, tuple[str, object]] = {
     "IVR_FOLLOWUP_ESCALATE_MINUTES": ("followup_escalate_minutes", _int),
     "IVR_CASE_POLICY": ("case_policy", Path),
     "IVR_REPORT_POLICY": ("report_policy", Path),
+    "IVR_SCORECARDS": ("scorecards", Path),
     "IVR_STORAGE_URL": ("storage_url", _str),
     "IVR_VOSK_MODEL": ("vosk_model", _str),
     "IVR_TRANSCRIPTION_WORKERS": ("transcription_workers", _int),
@@ -213,6 +218,7 @@ def validate(settings: Settings) -> Settings:
     _check_callbacks(settings)
     case_policy(settings)
     report_policy(settings)
+    scorecards(settings)
     if settings.sim_speed <= 0:
         raise _fail("sim_speed", "must be a positive number")
     if settings.wait_announce_seconds < 5:
@@ -339,6 +345,15 @@ def report_policy(settings: Settings):  # -> ReportPolicy
         return load(settings.report_policy)
     except ReportPolicyError as exc:
         raise _fail("report_policy", str(exc)) from None
+
+
+def scorecards(settings: Settings):  # -> Scorecards
+    from ivr.scoring.scorecards import ScorecardError, load
+
+    try:
+        return load(settings.scorecards)
+    except ScorecardError as exc:
+        raise _fail("scorecards", str(exc)) from None
 
 
 def routing_policy(settings: Settings):  # -> RoutingPolicy

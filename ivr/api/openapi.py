@@ -297,6 +297,75 @@ def _supervision_paths() -> dict[str, Any]:
     }
 
 
+SCORE_BODY = {
+    "type": "object",
+    "required": ["scores"],
+    "properties": {
+        "scorecard": {"type": "string", "description": "a scorecard's name; default the default"},
+        "scores": {"type": "object", "additionalProperties": {"type": "integer"},
+                   "description": "criterion key -> a whole number within its min and max; "
+                                  "every criterion of the scorecard"},
+        "comments": {"type": "object", "additionalProperties": {"type": "string"},
+                     "description": "criterion key -> a comment (optional)"},
+        "comment": {"type": "string", "description": "the overall comment (optional)"},
+    },
+}
+
+
+def _scoring_paths() -> dict[str, Any]:
+    own = "supervisor, admin; an agent: only their own (another agent's: 403)"
+    span = [_query("from", "first day of the calls, YYYY-MM-DD (business timezone)", "date"),
+            _query("to", "last day of the calls, YYYY-MM-DD (business timezone)", "date"),
+            _query("agent", "an agent's id; agents: their own (the default for them)")]
+    return {
+        "/api/scorecards": {"get": _op(
+            "The scorecards (criteria with label, description, min, max, anchors) and the "
+            "default one")},
+        "/api/calls/{call_id}/score": {
+            "get": _op("The call's answering agent and its scores, the latest first",
+                       roles="supervisor, admin, or the agent who took it (their own scores)",
+                       params=[_path_id("call_id")],
+                       responses={"200": "OK", "404": "no call"}),
+            "post": _op("Score the call on a scorecard: every criterion within its range, a "
+                        "comment each and overall (event call.scored)",
+                        roles="supervisor, admin", body=SCORE_BODY,
+                        params=[_path_id("call_id")],
+                        responses={"201": "the score", "400": "a field is wrong (named)",
+                                   "404": "no call",
+                                   "409": "no agent answered the call"}),
+        },
+        "/api/scores": {"get": _op(
+            "Scores, the latest first, filtered by the days of the calls", roles=own,
+            params=[*span, _query("call", "a call's id"),
+                    _query("limit", "at most this many (1-500, default 100)")],
+            responses={"200": "OK", "400": "a parameter is wrong", "403": "not your scores"})},
+        "/api/reports/scores": {"get": _op(
+            "Per agent and per period: scored calls, mean percentage and the mean of each "
+            "criterion; and per agent over the span", roles=own,
+            params=[*span, _query("period", "day, week (default) or month"),
+                    _query("scorecard", "a scorecard's name; default the default")],
+            responses={"200": "OK", "400": "a parameter is wrong", "403": "not your scores"})},
+    }
+
+
+def _wrap_up_paths() -> dict[str, Any]:
+    return {
+        "/api/wrapup/categories": {"get": _op(
+            "The request categories an agent chooses from at wrap-up (the report policy's)")},
+        "/api/calls/{call_id}/wrap-up": {"post": _op(
+            "Wrap a call up: request category, resolved, notes; the agent's wrap-up time ends",
+            roles="the agent who talked to the caller; a supervisor or admin naming agent_id",
+            params=[_path_id("call_id")],
+            body={"type": "object", "required": ["category"],
+                  "properties": {"category": {"type": "string"},
+                                 "resolved": {"type": "boolean"},
+                                 "notes": {"type": "string"},
+                                 "agent_id": {"type": "integer"}}},
+            responses={"201": "the wrap-up", "400": "a field is wrong",
+                       "404": "no call or agent", "409": "the agent did not take this call"})},
+    }
+
+
 def _wrap_up_paths() -> dict[str, Any]:
     return {
         "/api/wrapup/categories": {"get": _op(
@@ -393,6 +462,7 @@ def document() -> dict[str, Any]:
     paths.update(_callback_paths())
     paths.update(_case_paths())
     paths.update(_supervision_paths())
+    paths.update(_scoring_paths())
     paths.update(_wrap_up_paths())
     return {
         "openapi": "3.1.0",

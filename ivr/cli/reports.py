@@ -89,6 +89,127 @@ def cases_report(cli: CliContext, month: str | None, as_json: bool) -> None:
         click.echo(f"  {category:<16} {sum(outcomes.values()):>5}   {listed}")
 
 
+def _given_day(value: str, hint: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"use YYYY-MM-DD, not {value!r}", param_hint=hint) from None
+
+
+def _mean(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+@report.command("scores")
+@click.option("--from", "first", required=True, help="First day of the calls, YYYY-MM-DD.")
+@click.option("--to", "last", required=True, help="Last day of the calls, YYYY-MM-DD.")
+@click.option("--agent", "agent_name", default=None, help="Only this agent (their name).")
+@click.option("--period", type=click.Choice(("day", "week", "month")), default="week",
+              show_default=True, help="Group per day, ISO week or month.")
+@click.option("--scorecard", default=None, help="A scorecard's name; the default one.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_cli
+def scores_report(cli: CliContext, first: str, last: str, agent_name: str | None, period: str,
+                  scorecard: str | None, as_json: bool) -> None:
+    """Call scores per agent and per period: scored calls, mean percentage, each criterion.
+    Days are the calls' days in the business timezone."""
+    from sqlalchemy import select
+
+    from ivr.routing.models import Agent
+    from ivr.scoring.service import ScoringError
+    from ivr.scoring.service import report as build
+
+    runtime = cli.runtime()
+    start, end = _given_day(first, "--from"), _given_day(last, "--to")
+    cards = runtime.scorecards
+    card = cards.get(scorecard or cards.default)
+    if card is None:
+        raise click.BadParameter(f"{scorecard!r} is not a scorecard; use "
+                                 f"{', '.join(cards.names)}", param_hint="--scorecard")
+    with runtime.db.transaction() as session:
+        agent_id = None
+        if agent_name is not None:
+            agent_id = session.scalar(select(Agent.id).where(Agent.name == agent_name))
+            if agent_id is None:
+                raise click.BadParameter(f"no agent named {agent_name!r}", param_hint="--agent")
+        try:
+            figures = build(session, scorecard=card, start=start, end=end,
+                            tz=runtime.calendar.tz, period=period, agent_id=agent_id)
+        except ScoringError as exc:
+            raise click.BadParameter(str(exc), param_hint="--from/--to") from None
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(f"Scores on {figures['scorecard']}, {figures['from']} to {figures['to']}, "
+               f"per {period} ({figures['timezone']})")
+    if not figures["rows"]:
+        click.echo("  no scored calls")
+        return
+    keys = [c["key"] for c in figures["criteria"]]
+    width = max(len(row["agent"]) for row in figures["agents"]) + 2
+
+    def line(label: str, row: dict) -> str:
+        means = "".join(f"{_mean(row['criteria'][k]):>{len(k) + 2}}" for k in keys)
+        return (f"{label:<10} {row['agent']:<{width}} {row['scored_calls']:>5} "
+                f"{row['mean_percent']:>6.1f}%{means}")
+
+    click.echo(f"{'period':<10} {'agent':<{width}} {'calls':>5} {'mean':>7}"
+               + "".join(f"{k:>{len(k) + 2}}" for k in keys))
+    for row in figures["rows"]:
+        click.echo(line(row["period"], row))
+    for row in figures["agents"]:
+        click.echo(line("all", row))
+
+
+@report.command("kpis")
+@click.option("--from", "first", default=None, help="First day, YYYY-MM-DD; today.")
+@click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD; the first.")
+@click.option("--skill", default=None, help="Only the calls queued for this skill.")
+@click.option("--agent", default=None, help="Only the calls this agent answered (name or id).")
+@click.option("--period", type=click.Choice(("day", "week", "month")), default="day",
+              show_default=True, help="Group per day, ISO week or month.")
+@click.option("--format", "fmt", type=click.Choice(("table", "csv", "json", "png")),
+              default="table", show_default=True, help="png: the charts, drawn with matplotlib.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (png: default kpis-FROM-TO.png).")
+@pass_cli
+def kpis_report(cli: CliContext, first: str | None, last: str | None, skill: str | None,
+                agent: str | None, period: str, fmt: str, output: str | None) -> None:
+    """The KPIs of a range of business days (the same report as /api/reports/kpis): totals,
+    per period, per skill and per agent, with their targets; or the charts as a PNG."""
+    from ivr.reports import formats, service
+    from ivr.reports.kpis import KpiError
+    from ivr.reports.policy import ReportPolicyError
+
+    runtime = cli.runtime()
+    args = {"from": first, "to": last, "period": period, "skill": skill, "agent": agent}
+    with runtime.db.transaction() as session:
+        build = {"tz": runtime.calendar.tz, "policy": runtime.reports,
+                 "now": runtime.clock.now()}
+        try:
+            figures = service.kpis(session, args=args, **build)
+            charts = service.charts(session, args=args, **build) if fmt == "png" else None
+        except KpiError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--{exc.parameter}") from None
+        except ReportPolicyError as exc:
+            raise click.ClickException(f"IVR_REPORT_POLICY: {exc}") from None
+    if charts is not None:
+        from ivr.reports.drawing import draw_png
+
+        path = output or f"kpis-{figures['from']}-{figures['to']}.png"
+        draw_png(charts, path, report=figures)
+        click.echo(f"charts written to {path}")
+        return
+    text = {"json": lambda: json.dumps(figures, indent=2), "csv": lambda: formats.as_csv(figures),
+            "table": lambda: formats.as_table(figures)}[fmt]()
+    if output is None:
+        click.echo(text)
+        return
+    with open(output, "w", encoding="utf-8") as out:
+        out.write(text if text.endswith("\n") else text + "\n")
+    click.echo(f"{fmt} written to {output}")
+
+
 @click.group()
 def incidents() -> None:
     """Outages callers hear about before they queue."""

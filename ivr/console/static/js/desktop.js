@@ -181,14 +181,20 @@ async function loadCategories() {
   }
 }
 
+// The card stays up after saving, with the confirmation, until the next call's wrap-up.
+let wrapUpSaved = false;
+
 function startWrapUp(callId, caller) {
   wrapUpCall = { callId, caller };
+  wrapUpSaved = false;
   sessionStorage.setItem(wrapKey, JSON.stringify(wrapUpCall));
+  say($("wrap-up-status"), "", "ok");
   renderWrapUp();
 }
 
 function renderWrapUp() {
-  $("wrap-up").hidden = !wrapUpCall || config.readOnly;
+  $("wrap-up").hidden = config.readOnly || (!wrapUpCall && !wrapUpSaved);
+  $("wrap-up-form").hidden = !wrapUpCall;
   if (wrapUpCall) $("wrap-up-call").textContent = `call ${wrapUpCall.callId} · ${wrapUpCall.caller || ""}`;
 }
 
@@ -201,6 +207,7 @@ async function saveWrapUp(event) {
   });
   say($("wrap-up-status"), `Wrap-up saved for call ${wrapUpCall.callId}.`, "ok");
   wrapUpCall = null;
+  wrapUpSaved = true;
   sessionStorage.removeItem(wrapKey);
   $("wrap-up-notes").value = "";
   $("wrap-up-resolved").checked = false;
@@ -223,11 +230,12 @@ async function loadWorklist() {
 
 async function loadScores() {
   try {
-    const data = await api("GET", `/api/scores?agent=${agentId}`);
-    const scores = Array.isArray(data) ? data : data.scores || [];
+    const { scores } = await api("GET", `/api/scores?agent=${agentId}&limit=20`);
     fill($("score-items"), scores.length
       ? scores.map((s) => el("li", {}, `Call ${s.call_id}: `, el("strong", {}, scoreText(s)),
-          s.scorecard ? ` on ${s.scorecard_name || s.scorecard}` : "", s.comment ? ` — ${s.comment}` : ""))
+          ` on ${s.scorecard} by ${s.scored_by}`, s.comment ? ` — ${s.comment}` : "",
+          el("small", { class: "hint" },
+            ` (${s.items.map((i) => `${i.label} ${i.score}`).join(", ")})`)))
       : [el("li", { class: "hint" }, "no scored calls yet")]);
   } catch (error) {
     fill($("score-items"), el("li", { class: "hint" }, `scores: ${error.message}`));
@@ -235,9 +243,7 @@ async function loadScores() {
 }
 
 function scoreText(score) {
-  if (score.percent !== undefined && score.percent !== null) return `${Math.round(score.percent)}%`;
-  if (score.total !== undefined && score.max !== undefined) return `${score.total}/${score.max}`;
-  return String(score.score ?? score.total ?? "");
+  return `${score.total}/${score.max_total} (${score.percent}%)`;
 }
 
 // -- the live stream -------------------------------------------------------------------------
@@ -269,6 +275,7 @@ function onEvent(message) {
   if (message.kind === "recording.paused") recordingPaused = true;
   if (message.kind === "recording.resumed") recordingPaused = false;
   if (message.kind === "followup.assigned") loadWorklist().catch(() => {});
+  if (message.kind === "call.scored") loadScores();
 }
 
 function tick() {
