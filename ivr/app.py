@@ -91,6 +91,9 @@ def create_app(
     from ivr.api import wrapup as api_wrapup
 
     app.register_blueprint(api_wrapup.bp)
+    from ivr.api import reports as api_reports
+
+    app.register_blueprint(api_reports.bp)
     from ivr import console
 
     console.init_app(app, https=settings.public_url.startswith("https:"))

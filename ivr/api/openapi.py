@@ -366,21 +366,30 @@ def _wrap_up_paths() -> dict[str, Any]:
     }
 
 
-def _wrap_up_paths() -> dict[str, Any]:
+def _report_paths() -> dict[str, Any]:
+    supervisors = "supervisor, admin"
+    filters = [_query("skill", "only the calls queued for this skill"),
+               _query("agent", "only the calls this agent answered (an id or a name)")]
     return {
-        "/api/wrapup/categories": {"get": _op(
-            "The request categories an agent chooses from at wrap-up (the report policy's)")},
-        "/api/calls/{call_id}/wrap-up": {"post": _op(
-            "Wrap a call up: request category, resolved, notes; the agent's wrap-up time ends",
-            roles="the agent who talked to the caller; a supervisor or admin naming agent_id",
-            params=[_path_id("call_id")],
-            body={"type": "object", "required": ["category"],
-                  "properties": {"category": {"type": "string"},
-                                 "resolved": {"type": "boolean"},
-                                 "notes": {"type": "string"},
-                                 "agent_id": {"type": "integer"}}},
-            responses={"201": "the wrap-up", "400": "a field is wrong",
-                       "404": "no call or agent", "409": "the agent did not take this call"})},
+        "/api/reports/kpis": {"get": _op(
+            "The KPIs of a range of business days: totals, per day, week or month, per skill "
+            "and per agent, each with its KPIs off target; the KPIs' definitions and targets",
+            roles=supervisors,
+            params=[_query("from", "first day, YYYY-MM-DD (business timezone), default today",
+                           "date"),
+                    _query("to", "last day, YYYY-MM-DD, default `from` (at most 366 days)",
+                           "date"),
+                    _query("period", "day (default), week (ISO) or month"), *filters,
+                    _query("targets", "true (default) or false: skip the targets and flags")],
+            responses={"200": "OK", "400": "a parameter is wrong (named)"})},
+        "/api/reports/charts": {"get": _op(
+            "The day's charts: calls offered and answered per half hour, service level through "
+            "the day, the distribution of waits, agents by state per half hour",
+            roles=supervisors,
+            params=[_query("date", "YYYY-MM-DD (business timezone), default today", "date"),
+                    _query("from", "instead of date: the first of several days", "date"),
+                    _query("to", "with from: the last day (at most 92)", "date"), *filters],
+            responses={"200": "OK", "400": "a parameter is wrong (named)"})},
     }
 
 
@@ -462,6 +471,7 @@ def document() -> dict[str, Any]:
     paths.update(_callback_paths())
     paths.update(_case_paths())
     paths.update(_supervision_paths())
+    paths.update(_report_paths())
     paths.update(_scoring_paths())
     paths.update(_wrap_up_paths())
     return {

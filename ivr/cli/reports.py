@@ -12,7 +12,7 @@ from ivr.cli.context import CliContext, pass_cli
 
 @click.group()
 def report() -> None:
-    """Reports: follow-ups of missed calls (and, later, KPIs and cases)."""
+    """Reports: follow-ups of missed calls, KPIs and their charts, cases."""
 
 
 def _day(value: str | None, runtime) -> date:
