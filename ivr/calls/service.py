@@ -137,12 +137,13 @@ def _end_call(
     call.ended_at = now
     call.duration_seconds = duration
     call_ended(session, call=call, now=now, wrap_up_seconds=wrap_up_seconds)
-    waiting = queue.waiting_entry(session, call=call)
-    if waiting is not None and waiting.kind == "callback":
-        # The caller hung up after asking for a callback: their entry keeps its place.
+    entry = queue.open_entry(session, call=call)
+    if entry is not None and entry.kind == "callback":
+        # The caller hung up after asking for a callback: their entry keeps its place (it
+        # may be ringing an agent already).
         call.outcome = "callback"
-    elif waiting is not None:
-        queue.abandon(session, entry=waiting, now=now)
+    elif entry is not None and entry.status == "waiting":
+        queue.abandon(session, entry=entry, now=now)
         call.outcome = "abandoned"
     elif call.outcome in (None, "queued"):
         call.outcome = "ivr_hangup"

@@ -75,6 +75,13 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
     help="The call mix: skills of the flow's queues, NAME[:WEIGHT].",
 )
 @click.option(
+    "--callback-rate",
+    type=click.FloatRange(min=0, max=1),
+    default=0.0,
+    show_default=True,
+    help="The share of callers who take a callback (keeping their place) when offered one.",
+)
+@click.option(
     "--seed", type=int, default=1, show_default=True, help="The same seed draws the same traffic."
 )
 @click.option(
@@ -95,6 +102,7 @@ def simulate(
     handle_time: float,
     patience: float,
     skills: tuple[tuple[str, float], ...],
+    callback_rate: float,
     seed: int,
     timeout: float | None,
     as_json: bool,
@@ -102,7 +110,9 @@ def simulate(
     """Drive virtual callers and agents through a running service (IVR_TELEPHONY=sim) and
     report offered, answered, abandoned, service level, speed of answer, handle time and
     longest wait, overall and per skill. Times are simulated seconds (the carrier's
-    IVR_SIM_SPEED scales them). Exits 1 when some call lacks exactly one outcome."""
+    IVR_SIM_SPEED scales them); callbacks offered, taken and made; the same-day follow-up
+    of every missed call. Exits 1 when some call lacks exactly one outcome or some missed
+    call has no follow-up."""
     from ivr.traffic.client import ServiceClient, ServiceError
     from ivr.traffic.plan import PlanError, TrafficPlan
     from ivr.traffic.provision import provision
@@ -117,6 +127,7 @@ def simulate(
             patience=patience,
             skills=skills,
             seed=seed,
+            callback_rate=callback_rate,
         )
     except PlanError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from None
@@ -153,7 +164,7 @@ def simulate(
         click.echo(json.dumps(report.to_json()))
     else:
         click.echo(report.to_text())
-    if not report.every_call_has_one_outcome:
+    if not (report.every_call_has_one_outcome and report.every_missed_call_followed_up):
         sys.exit(1)
 
 

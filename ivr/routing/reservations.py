@@ -43,7 +43,10 @@ def answered(
     entry = reservation.entry
     entry.status = "connected"
     call = session.get(Call, reservation.call_id)
-    call.outcome = "answered"
+    if entry.kind == "call":
+        # A callback's entry points at the call that asked for it (or was missed), long
+        # over: its outcome is what happened on it, not what the callback brings.
+        call.outcome = "answered"
     events.record(
         session,
         "call.answered",
@@ -52,6 +55,7 @@ def answered(
         agent_id=reservation.agent_id,
         reservation_id=reservation.id,
         entry_id=entry.id,
+        entry_kind=entry.kind,
         waited=round(now.timestamp() - entry.entered_epoch, 3),
         skills=entry.skills,
     )
@@ -146,7 +150,9 @@ def call_ended(session: Session, *, call: Call, now: datetime, wrap_up_seconds: 
     """The caller's call is over: a ringing agent is released; a connected one goes to
     wrap-up (when the carrier's Dial action has not already said so)."""
     reservation = active_for_call(session, call_id=call.id)
-    if reservation is None:
+    if reservation is None or reservation.entry.kind != "call":
+        # A callback the caller just asked for may already be ringing an agent: it goes on
+        # without them on the line.
         return
     if reservation.status == "offered":
         canceled(session, reservation=reservation, now=now, why="caller hung up")

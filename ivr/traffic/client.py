@@ -98,6 +98,20 @@ class ServiceClient:
         params = {"date": day, **({"outcome": outcome} if outcome else {})}
         return list(self._request("GET", "/api/calls", params=params).json()["calls"])
 
+    def callbacks(self) -> list[dict[str, Any]]:
+        """The newest callbacks (the API lists up to 1000), with their attempts."""
+        return list(self._request("GET", "/api/callbacks").json()["callbacks"])
+
+    def follow_ups(self) -> list[dict[str, Any]]:
+        """Every follow-up, open and done (up to 1000, soonest due first)."""
+        response = self._request("GET", "/api/followups", params={"status": "all"})
+        return list(response.json()["follow_ups"])
+
+    def followups_report(self, day: str) -> dict[str, Any]:
+        """The service's figures of a day: missed calls, follow-ups, callbacks."""
+        response = self._request("GET", "/api/reports/followups", params={"date": day})
+        return dict(response.json())
+
     # -- plumbing --------------------------------------------------------------------------
 
     def _request(

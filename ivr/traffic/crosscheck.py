@@ -110,3 +110,48 @@ def _compare(result: CallResult, record: dict[str, Any]) -> None:
 def _disagree(result: CallResult, why: str) -> None:
     result.agrees = False
     result.detail = why
+
+
+# The caller's outcomes the same-day rule counts as missed calls (a callback that was never
+# answered is one too); the simulator's callers never hang up in the IVR itself.
+MISSED_OUTCOMES = ("abandoned", "voicemail")
+
+
+def missed(result: CallResult) -> bool:
+    if result.outcome in MISSED_OUTCOMES:
+        return True
+    return result.outcome == "callback" and (result.callback or {}).get("status") == "failed"
+
+
+def follow_ups_of(
+    client: ServiceClient, results: list[CallResult], *, since: datetime, days: list[str]
+) -> dict[str, Any]:
+    """The same-day rule seen from the run: every missed call of the run must have a follow-up
+    at the service for its number (made since the run began); and the service's own figures
+    for each day of the run that has any."""
+    try:
+        made = [f for f in client.follow_ups()
+                if datetime.fromisoformat(f["created_at"]) >= since]
+        reports = [client.followups_report(day) for day in days]
+    except ServiceError as exc:
+        return {"checked": False, "why": str(exc)}
+    by_number = {f["number"]: f for f in made}
+    misses = [r for r in results if missed(r)]
+    lacking = [r for r in misses if r.number not in by_number]
+    return {
+        "checked": True,
+        "missed_calls": len(misses),
+        "followed_up": len(misses) - len(lacking),
+        "not_followed_up": [{"index": r.index, "sid": r.sid, "from": r.number,
+                             "outcome": r.outcome} for r in lacking],
+        "follow_ups": {
+            "created": len(made),
+            "open": sum(f["status"] == "open" for f in made),
+            "done": sum(f["status"] == "done" for f in made),
+            "escalated": sum(bool(f["escalated"]) for f in made),
+            "breached": sum(bool(f["breached"]) for f in made),
+        },
+        "service": {report["date"]: report for report in reports
+                    if report["missed_calls"] or report["follow_ups"]["created"]
+                    or report["callbacks"]["offered"]},
+    }

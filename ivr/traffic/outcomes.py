@@ -14,6 +14,7 @@ SERVICE_OUTCOME = {
     "abandoned": "abandoned",
     "ivr_hangup": "ivr_hangup",
     "voicemail": "voicemail",
+    "callback": "callback",
 }
 # Outcomes that mean the simulator does not know how the call ended.
 UNFINISHED = ("unfinished", "not_placed")
@@ -37,6 +38,9 @@ class CallResult:
     detail: str = ""
     service_outcome: str | None = None
     agrees: bool | None = None  # with the service's record; None until checked
+    callback_offered: bool = False  # heard the callback offer while waiting
+    # The callback the caller took ("callback" outcome): its status and attempts at the end.
+    callback: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +55,8 @@ class CallResult:
             "detail": self.detail or None,
             "service_outcome": self.service_outcome,
             "agrees": self.agrees,
+            "callback_offered": self.callback_offered,
+            "callback": self.callback,
         }
 
 
@@ -70,6 +76,7 @@ def classify(call: PlannedCall, sid: str, events: list[dict[str, Any]]) -> CallR
     enqueued = first.get("enqueued")
     answered = first.get("answered")
     queued_at = queue_start(events)
+    result.callback_offered = offered_callback(events)
     if hangup is None:
         result.outcome, result.detail = "unfinished", "no hang-up event"
         return result
@@ -85,6 +92,12 @@ def classify(call: PlannedCall, sid: str, events: list[dict[str, Any]]) -> CallR
     if "error" in first:
         result.outcome = "error"
         result.detail = str(first["error"].get("text", ""))
+    elif enqueued is not None and by == "service" and call.accepts_callback and (
+        result.callback_offered
+    ):
+        # Took the offer (keep my place), heard it confirmed, and the service hung up.
+        result.outcome = "callback"
+        result.wait = hangup["t"] - (queued_at if queued_at is not None else enqueued["t"])
     elif enqueued is not None and by == "caller":
         result.outcome = "abandoned"
         result.wait = hangup["t"] - (queued_at if queued_at is not None else enqueued["t"])
@@ -114,6 +127,17 @@ def queue_start(events: list[dict[str, Any]]) -> float | None:
         return float(events[last_gather + 1]["t"])
     enqueued = next((e for e in events if e["type"] == "enqueued"), None)
     return float(enqueued["t"]) if enqueued else None
+
+
+def offered_callback(events: list[dict[str, Any]]) -> bool:
+    """Whether the caller heard the callback offer: the wait loop's only question, so a
+    Gather after the caller joined the carrier's queue."""
+    enqueued = False
+    for event in events:
+        enqueued = enqueued or event["type"] == "enqueued"
+        if enqueued and event["type"] == "gather":
+            return True
+    return False
 
 
 def talk_from_agent_leg(events: list[dict[str, Any]]) -> float | None:

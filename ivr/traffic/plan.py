@@ -1,6 +1,7 @@
 """A simulation's parameters and the traffic they draw: when each caller calls (Poisson
-arrivals), what they need (the skill mix), how long they hold on (exponential patience).
-Every time here is in simulated seconds; the same seed draws the same traffic."""
+arrivals), what they need (the skill mix), how long they hold on (exponential patience),
+whether they take a callback when it is offered. Every time here is in simulated seconds;
+the same seed draws the same traffic."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import math
 import random
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ivr.traffic.numbers import plan_for
 
 SERVICE_LEVEL_SECONDS = 20.0
 
@@ -32,6 +36,7 @@ class TrafficPlan:
     seed: int
     answer_after: float = 2.0  # how long an agent's phone rings before they pick up
     service_level_seconds: float = SERVICE_LEVEL_SECONDS
+    callback_rate: float = 0.0  # the share of callers who take a callback when offered one
 
     def __post_init__(self) -> None:
         if self.calls < 1:
@@ -45,6 +50,8 @@ class TrafficPlan:
         ):
             if not math.isfinite(value) or value <= 0:
                 raise PlanError(option, f"must be a positive number, not {value}")
+        if not 0 <= self.callback_rate <= 1 or not math.isfinite(self.callback_rate):
+            raise PlanError("--callback-rate", "must be a share between 0 and 1")
         if not self.skills:
             raise PlanError("--skills", "name at least one skill")
         if any(weight <= 0 or not math.isfinite(weight) for _, weight in self.skills):
@@ -72,6 +79,7 @@ class PlannedCall:
     skill: str
     patience: float  # simulated seconds this caller holds on in the queue
     number: str  # the caller ID, unique in the run
+    accepts_callback: bool = False  # presses 1 (keep my place) when offered a callback
 
 
 def parse_skills(text: str) -> tuple[tuple[str, float], ...]:
@@ -96,19 +104,27 @@ def parse_skills(text: str) -> tuple[tuple[str, float], ...]:
     return tuple(mix.items())
 
 
-def draw_calls(plan: TrafficPlan, *, number_base: int | None = None) -> list[PlannedCall]:
-    """The run's callers. Arrivals, skills and patience come from `plan.seed`; the caller IDs
-    start at `number_base` (random by default), so a second run the same day does not meet
-    the first run's callers as repeat callers (who get a higher priority)."""
+def draw_calls(
+    plan: TrafficPlan, *, number_base: int | None = None, at: datetime | None = None
+) -> list[PlannedCall]:
+    """The run's callers. Arrivals, skills, patience and who takes a callback come from
+    `plan.seed`; the caller IDs are callable numbers in a timezone where it is daytime `at`
+    (now by default), counted from `number_base` (random by default), so a second run the
+    same day does not meet the first run's callers as repeat callers (who get a higher
+    priority)."""
     draws = random.Random(plan.seed)
+    # Its own stream, so the rest of the traffic is the same whatever the callback rate.
+    takes_callback = random.Random(plan.seed * 7_919 + 1)
     names = [name for name, _ in plan.skills]
     weights = [weight for _, weight in plan.skills]
-    base = secrets.randbelow(10**7) if number_base is None else number_base
-    calls, at = [], 0.0
+    numbering = plan_for(at or datetime.now(UTC))
+    base = secrets.randbelow(numbering.count) if number_base is None else number_base
+    calls, arrival = [], 0.0
     for index in range(1, plan.calls + 1):
-        at += draws.expovariate(plan.arrival_rate)
+        arrival += draws.expovariate(plan.arrival_rate)
         skill = draws.choices(names, weights)[0]
         patience = draws.expovariate(1.0 / plan.patience)
-        number = f"+1555{(base + index) % 10**7:07d}"
-        calls.append(PlannedCall(index, at, skill, patience, number))
+        accepts = takes_callback.random() < plan.callback_rate
+        calls.append(PlannedCall(index, arrival, skill, patience, numbering.number(base + index),
+                                 accepts))
     return calls

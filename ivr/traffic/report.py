@@ -48,6 +48,7 @@ class Report:
     service: dict[str, Any] = field(default_factory=dict)
     agents: dict[str, Any] = field(default_factory=dict)
     carrier_errors: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: dict[str, Any] = field(default_factory=dict)
 
     @property
     def unaccounted(self) -> list[CallResult]:
@@ -58,6 +59,25 @@ class Report:
     @property
     def every_call_has_one_outcome(self) -> bool:
         return not self.unaccounted
+
+    @property
+    def every_missed_call_followed_up(self) -> bool:
+        """Each missed call of the run has a follow-up at the service (the same-day rule)."""
+        return bool(self.follow_ups.get("checked")) and not self.follow_ups["not_followed_up"]
+
+    def callbacks(self) -> dict[str, Any]:
+        """Callbacks as the callers lived them: offered while waiting, taken (keep my place),
+        and what became of each taken one by the end of the run."""
+        taken = [r for r in self.results if r.outcome == "callback"]
+        status = [(r.callback or {}).get("status") for r in taken]
+        return {
+            "offered": sum(r.callback_offered for r in self.results),
+            "accepted": len(taken),
+            "completed": status.count("completed"),
+            "failed": status.count("failed"),
+            "not_over": sum(s not in ("completed", "failed", "canceled") for s in status),
+            "attempts": sum((r.callback or {}).get("attempts", 0) for r in taken),
+        }
 
     def to_json(self) -> dict[str, Any]:
         skills = sorted({r.skill for r in self.results})
@@ -70,11 +90,14 @@ class Report:
                 )
                 for skill in skills
             },
+            "callbacks": self.callbacks(),
+            "follow_ups": self.follow_ups,
             "accounting": {
                 "every_call_has_one_outcome": self.every_call_has_one_outcome,
                 "calls": len(self.results),
                 "with_one_outcome": len(self.results) - len(self.unaccounted),
                 "unaccounted": [_unaccounted(r) for r in self.unaccounted],
+                "every_missed_call_followed_up": self.every_missed_call_followed_up,
             },
             "service": self.service,
             "agents": self.agents,
@@ -100,6 +123,7 @@ class Report:
             "outcomes: "
             + ", ".join(f"{name} {count}" for name, count in data["totals"]["outcomes"].items()),
         ]
+        lines.extend(self._callback_lines(data))
         lines.extend(self._accounting_lines(data))
         if self.carrier_errors:
             lines.append(
@@ -107,6 +131,34 @@ class Report:
                 f"answers, first: {self.carrier_errors[0].get('message')}"
             )
         return "\n".join(lines)
+
+    def _callback_lines(self, data: dict[str, Any]) -> list[str]:
+        c, f = data["callbacks"], data["follow_ups"]
+        lines = [
+            f"callbacks: offered {c['offered']}, accepted {c['accepted']}, completed "
+            f"{c['completed']}, failed {c['failed']}, not over {c['not_over']}, "
+            f"attempts {c['attempts']}",
+        ]
+        if not f.get("checked"):
+            return [*lines, f"follow-ups: not checked ({f.get('why', 'no answer')})"]
+        made = f["follow_ups"]
+        lines.append(
+            f"follow-ups: {f['missed_calls']} missed calls, {f['followed_up']} followed up; "
+            f"the service made {made['created']} follow-ups ({made['done']} done, "
+            f"{made['open']} open, {made['escalated']} escalated, {made['breached']} breached)"
+        )
+        for day, figures in f["service"].items():
+            rate = figures["follow_ups"]["same_day_rate"]
+            lines.append(
+                f"  {day}: missed {figures['missed_calls']}, follow-ups created "
+                f"{figures['follow_ups']['created']}, done the same day "
+                f"{figures['follow_ups']['done_same_day']} (rate "
+                f"{'-' if rate is None else format(rate, '.0%')})"
+            )
+        for item in f["not_followed_up"][:20]:
+            lines.append(f"  missed call {item['index']} {item['sid']} ({item['outcome']}) "
+                         "has no follow-up")
+        return lines
 
     def _accounting_lines(self, data: dict[str, Any]) -> list[str]:
         service = data["service"]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ivr.traffic.client import ServiceClient, ServiceError
-from ivr.traffic.crosscheck import cross_check, days_around
+from ivr.traffic.crosscheck import cross_check, days_around, follow_ups_of
 from ivr.traffic.outcomes import (
     CallResult,
     classify,
@@ -33,6 +33,9 @@ PROGRESS_SECONDS = 5.0
 PAUSE_REASON = "simulation"
 MAX_POLL_FAILURES = 40  # consecutive: the service is gone, not just busy
 END_WAIT_SECONDS = 30.0  # for a call's last events once the carrier has closed it
+CALLBACK_OVER = ("completed", "failed", "canceled")
+REVIVE_SECONDS = 1.0  # wall seconds between looks for virtual agents set not-ready
+UNSTAFF_SECONDS = 120.0  # wall seconds the virtual agents get to finish their last calls
 
 
 def default_timeout(plan: TrafficPlan, calls: list[PlannedCall], speed: float) -> float:
@@ -64,10 +67,12 @@ class Simulation:
         self.agents = agents
         self.timeout = timeout
         self.progress = progress or (lambda _text: None)
-        self.calls = draw_calls(plan, number_base=number_base)
+        self.calls = draw_calls(plan, number_base=number_base, at=datetime.now(UTC))
         self.results: dict[int, CallResult] = {}
         self.live: dict[str, PlannedCall] = {}
         self.paused: list[dict[str, Any]] = []
+        self.still_on_calls: list[str] = []
+        self.missed_rings = 0
 
     def run(self) -> Report:
         carrier = self.client.carrier()
@@ -79,13 +84,15 @@ class Simulation:
             self._staff()
             timeout = self.timeout or default_timeout(self.plan, self.calls, speed)
             self._drive(speed, started, started + timeout)
+            self._await_callbacks(started + timeout)
         finally:
             self._hang_up_the_rest()
             self._unstaff()
         wall = time.monotonic() - started
         ended_at = datetime.now(UTC)
         results = [self.results[call.index] for call in self.calls]
-        service = cross_check(self.client, results, days=days_around(started_at, ended_at))
+        days = days_around(started_at, ended_at)
+        service = cross_check(self.client, results, days=days)
         return Report(
             run=self._run_info(speed, started_at, wall),
             results=results,
@@ -94,8 +101,11 @@ class Simulation:
             agents={
                 "simulated": [agent.name for agent in self.agents],
                 "paused": [agent["name"] for agent in self.paused],
+                "still_on_calls": self.still_on_calls,
+                "missed_rings": self.missed_rings,
             },
             carrier_errors=self.client.errors()[errors_before:],
+            follow_ups=follow_ups_of(self.client, results, since=started_at, days=days),
         )
 
     # -- agents ----------------------------------------------------------------------------
@@ -128,10 +138,19 @@ class Simulation:
                 )
 
     def _unstaff(self) -> None:
-        """Virtual agents sign out; paused agents are available again, unless someone
-        changed their state meanwhile."""
-        for agent in self.agents:
-            self._quietly(lambda agent=agent: self.client.set_state(agent.id, "offline"))
+        """Virtual agents sign out, each once their call is over (a follow-up's callback may
+        still be with them); paused agents are available again, unless someone changed
+        their state meanwhile."""
+        on_calls = list(self.agents)
+        deadline = time.monotonic() + UNSTAFF_SECONDS
+        while on_calls:
+            on_calls = [a for a in on_calls
+                        if not self._quietly(lambda a=a: self.client.set_state(a.id, "offline"))]
+            if not on_calls or time.monotonic() >= deadline:
+                break
+            self.progress(f"waiting for {len(on_calls)} agents to finish their calls")
+            time.sleep(POLL_SECONDS)
+        self.still_on_calls = [agent.name for agent in on_calls]
         if not self.paused:
             return
         states = {}
@@ -144,12 +163,25 @@ class Simulation:
             if now.get("state") == "not-ready" and now.get("reason") == PAUSE_REASON:
                 self._quietly(lambda other=other: self.client.set_state(other["id"], "available"))
 
-    @staticmethod
-    def _quietly(action: Callable[[], Any]) -> None:
+    def _revive_missed(self) -> None:
+        """A virtual agent who missed a ring (the service set them not-ready, "missed")
+        picks up the next one: they are back to available, and the report counts it."""
+        ours = {agent.id for agent in self.agents}
         try:
-            action()
+            missed = [a for a in self.client.agents() if a["id"] in ours
+                      and a["state"] == "not-ready" and a["reason"] == "missed"]
+            for agent in missed:
+                if self.client.set_state(agent["id"], "available"):
+                    self.missed_rings += 1
         except ServiceError:
-            pass  # best effort while cleaning up; the report has the run's figures
+            pass  # the next look tries again
+
+    @staticmethod
+    def _quietly(action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except ServiceError:
+            return None  # best effort while cleaning up; the report has the run's figures
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -157,7 +189,7 @@ class Simulation:
         """Place each caller at their time and collect each call once it is over, until
         every call is over or the deadline."""
         pending = deque(self.calls)
-        next_poll = next_progress = started
+        next_poll = next_progress = next_revive = started
         failures = 0
         while pending or self.live:
             now = time.monotonic()
@@ -175,6 +207,9 @@ class Simulation:
                     if failures >= MAX_POLL_FAILURES:
                         raise
                 next_poll = time.monotonic() + POLL_SECONDS
+            if time.monotonic() >= next_revive:
+                self._revive_missed()
+                next_revive = time.monotonic() + REVIVE_SECONDS
             if time.monotonic() >= next_progress:
                 self._report_progress()
                 next_progress = time.monotonic() + PROGRESS_SECONDS
@@ -185,8 +220,10 @@ class Simulation:
 
     def _place(self, call: PlannedCall) -> None:
         route = self.routes[call.skill]
+        # At the offer: 1, called back keeping my place; then 1, yes, call this number.
+        takes_offer = ["1", "1"] if call.accepts_callback else []
         script = {
-            "answers": list(route.answers),
+            "answers": [*route.answers, *takes_offer],
             "patience": round(call.patience, 3),
             "barge_in": True,
         }
@@ -225,6 +262,25 @@ class Simulation:
             events.extend(more)
         return events if ended else None
 
+    def _await_callbacks(self, deadline: float) -> None:
+        """Callers who took a callback hung up; the agents stay on until each of those
+        callbacks is over (completed, or failed after its attempts), or the deadline."""
+        waiting = {r.number: r for r in self.results.values() if r.outcome == "callback"}
+        while waiting:
+            for found in self.client.callbacks():
+                result = waiting.get(found["number"])
+                if result is None or found["kind"] != "keep-place":
+                    continue
+                result.callback = {"id": found["id"], "status": found["status"],
+                                   "attempts": len(found["attempts"])}
+                if found["status"] in CALLBACK_OVER:
+                    del waiting[found["number"]]
+            if not waiting or time.monotonic() >= deadline:
+                return
+            self._revive_missed()
+            self.progress(f"waiting for {len(waiting)} callbacks to be made")
+            time.sleep(max(POLL_SECONDS, 1.0))
+
     def _give_up(self, pending: deque[PlannedCall], why: str) -> None:
         for call in pending:
             self.results[call.index] = not_placed(call, "the run's time limit came first")
@@ -261,6 +317,7 @@ class Simulation:
             "handle_time": plan.handle_time,
             "patience": plan.patience,
             "seed": plan.seed,
+            "callback_rate": plan.callback_rate,
             "skills": {
                 name: {
                     "share": round(share, 4),

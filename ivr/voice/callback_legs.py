@@ -100,6 +100,17 @@ def callback_screen(rid: int) -> Response:
     return twiml_response(rt.db.run(work))
 
 
+def _requeue(reservation: Reservation, callback_status: str) -> None:
+    """After the agent's part is over the entry follows its callback: back in the router at
+    its place (the agent hung up before the customer answered), waiting for its next
+    attempt, or done."""
+    entry = reservation.entry
+    if callback_status in ("pending", "scheduled"):
+        entry.status = "waiting" if callback_status == "pending" else "scheduled"
+        entry.agent_id = None
+        entry.left_at = None
+
+
 @bp.post("/callback/<int:rid>/done")
 def callback_done(rid: int) -> Response:
     """The customer's leg ended: reached (and talked), or not."""
@@ -130,6 +141,7 @@ def callback_done(rid: int) -> Response:
         wrap_up = rt.policy.wrap_up_seconds if result == "completed" else 0
         reservations.finished(session, reservation=reservation, now=now,
                               wrap_up_seconds=wrap_up)
+        _requeue(reservation, attempt.callback.status)
         if result != "completed":
             response.say(prompt("callback_not_reached", "en-US"), language="en-US")
         response.hangup()
@@ -158,8 +170,7 @@ def callback_agent_status(rid: int) -> Response:
             callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
                                      calendar=rt.calendar, policy=rt.callbacks)
             reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
-            reservation.entry.status = "waiting"
-            reservation.entry.agent_id = None
+            _requeue(reservation, attempt.callback.status)
             return True
         if reservation.status != "offered":
             return False

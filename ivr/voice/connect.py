@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from flask import Response, abort, request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callback import followups
 from ivr import casework, events
+from ivr.calls.models import Call
+from ivr.calls.service import find_call
 from ivr.routing import reservations
 from ivr.routing.models import Reservation
 from ivr.runtime import current
@@ -178,7 +181,7 @@ def recording_status() -> Response:
     rt = current()
 
     def work(session: Session) -> int | None:
-        call = call_or_adopt(session, sid)
+        call = _recorded_call(session, sid)
         events.record(
             session,
             f"recording.{status}" if status in RECORDING_STATUSES else "recording.completed",
@@ -214,6 +217,19 @@ def recording_status() -> Response:
 
 
 RECORDING_STATUSES = ("in-progress", "completed", "absent", "failed")
+
+
+def _recorded_call(session: Session, sid: str) -> Call:
+    """The call a recording belongs to. A callback is recorded on the agent's leg (the
+    service dialled the agent, then the customer): it belongs to the call the callback is
+    for, not to a new call of its own."""
+    call = find_call(session, sid)
+    if call is not None:
+        return call
+    reservation = session.scalar(select(Reservation).where(Reservation.agent_call_sid == sid))
+    if reservation is not None:
+        return session.get(Call, reservation.call_id)
+    return call_or_adopt(session, sid)
 
 
 def _int_field(name: str) -> int | None:

@@ -56,6 +56,7 @@ def test_every_call_has_one_outcome_and_the_service_agrees(service, simulator, d
         "calls": 30,
         "with_one_outcome": 30,
         "unaccounted": [],
+        "every_missed_call_followed_up": True,
     }
     calls = report["calls"]
     assert sorted(c["index"] for c in calls) == list(range(1, 31))
@@ -109,12 +110,14 @@ def test_every_call_has_one_outcome_and_the_service_agrees(service, simulator, d
             timeout=10,
         )
         listed |= {c["sid"]: c for c in response.json()["calls"]}
-    assert set(listed) == {c["sid"] for c in calls}
+    inbound = {sid for sid, c in listed.items() if c["direction"] == "inbound"}
+    assert inbound == {c["sid"] for c in calls}
     for call in calls:
         assert listed[call["sid"]]["status"] == "completed"
         assert listed[call["sid"]]["outcome"] == call["outcome"]
         assert listed[call["sid"]]["from"] == call["from"]
-    answered_events = _count(service, "call.answered")
+    # Callbacks dialled for follow-ups answer on their own queue entries (entry_kind).
+    answered_events = _count(service, "call.answered", entry_kind="call")
     assert answered_events == totals["answered"]
 
 
@@ -143,7 +146,9 @@ def test_other_agents_are_paused_for_the_run_and_given_back(service, simulator, 
         database_url=database_url,
     )
     report = report_of(result)
-    assert report["agents"] == {"simulated": ["sim-agent-01", "sim-agent-02"], "paused": ["alice"]}
+    assert report["agents"] | {"missed_rings": 0} == {
+        "simulated": ["sim-agent-01", "sim-agent-02"], "paused": ["alice"],
+        "still_on_calls": [], "missed_rings": 0}
     assert {c["agent"] for c in report["calls"] if c["agent"]} <= {"sim-agent-01", "sim-agent-02"}
     with service.db.transaction() as session:
         states = dict(session.execute(select(Agent.name, Agent.state)).all())
@@ -186,6 +191,51 @@ def test_the_text_report_has_the_table_and_says_every_call_is_accounted_for(
     assert set(rows) >= {"all", "billing", "outage"} and "general" not in rows
     assert "every call has exactly one outcome" in result.stdout
     assert "simulated seconds (carrier speed 50)" in result.stdout
+    assert "callbacks: offered" in result.stdout
+    assert "missed calls" in result.stdout and "followed up" in result.stdout
+
+
+def test_callers_who_take_the_offer_are_called_back_and_every_missed_call_is_followed_up(
+    service, simulator, database_url
+):
+    # Few agents, long talks, patient callers: waits grow past the flow's offer thresholds.
+    result = simulator(
+        "--calls", "16", "--agents", "2", "--arrival-rate", "0.5", "--handle-time", "40",
+        "--patience", "400", "--callback-rate", "0.5", "--skills", "billing", "--seed", "3",
+        "--json", url=service.url, database_url=database_url,
+    )
+    report = report_of(result)
+    calls = report["calls"]
+    taken = [c for c in calls if c["outcome"] == "callback"]
+    assert report["run"]["callback_rate"] == 0.5
+    assert taken, "some callers were offered a callback and took it"
+    assert all(c["callback_offered"] and c["service_outcome"] == "callback" for c in taken)
+    assert {c["callback"]["status"] for c in taken} == {"completed"}
+    callbacks = report["callbacks"]
+    assert callbacks["offered"] == sum(c["callback_offered"] for c in calls)
+    assert callbacks["offered"] > callbacks["accepted"] == len(taken)
+    assert callbacks["completed"] == len(taken) and callbacks["not_over"] == 0
+    assert callbacks["attempts"] >= len(taken)
+
+    follow_ups = report["follow_ups"]
+    missed = [c for c in calls if c["outcome"] in ("abandoned", "voicemail")]
+    assert follow_ups["missed_calls"] == len(missed) == follow_ups["followed_up"]
+    assert follow_ups["not_followed_up"] == []
+    assert report["accounting"]["every_missed_call_followed_up"] is True
+    (day,) = follow_ups["service"].values()
+    # A caller whose patience ran out just as they confirmed the number hung up (abandoned,
+    # to them) after the service booked the callback: the service may count one more.
+    assert day["callbacks"]["accepted_keep_place"] >= len(taken)
+    assert day["missed_calls"] == len(missed)
+    assert day["follow_ups"]["created"] == follow_ups["follow_ups"]["created"] == len(
+        {c["from"] for c in missed})
+    with service.db.transaction() as session:
+        from callback.models import Callback
+
+        kept = session.scalars(select(Callback).where(Callback.kind == "keep-place")).all()
+        assert {c.number for c in kept} >= {c["from"] for c in taken}
+        assert {c.status for c in kept if c.number in {t["from"] for t in taken}} == {
+            "completed"}
 
 
 def report_of(result: Any) -> dict[str, Any]:
@@ -193,8 +243,7 @@ def report_of(result: Any) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-def _count(service, kind: str) -> int:
+def _count(service, kind: str, **data: Any) -> int:
     with service.db.transaction() as session:
-        return len(
-            session.scalars(select(CallEvent.id).join(Call).where(CallEvent.kind == kind)).all()
-        )
+        rows = session.scalars(select(CallEvent.data).join(Call).where(CallEvent.kind == kind))
+        return sum(all(row.get(k) == v for k, v in data.items()) for row in rows)

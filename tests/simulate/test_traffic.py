@@ -190,3 +190,54 @@ def test_the_control_api_tells_the_speed_and_takes_a_talk_time_distribution(carr
 
 def test_a_carrier_queue_holds_a_thousand_callers():
     assert CarrierQueue("support").max_size == 1000
+
+
+def test_callback_takers_are_drawn_apart_from_the_rest_of_the_traffic():
+    without = draw_calls(plan(calls=400), number_base=0)
+    half = draw_calls(plan(calls=400, callback_rate=0.5), number_base=0)
+    assert [(c.at, c.skill, c.patience) for c in half] == [
+        (c.at, c.skill, c.patience) for c in without]
+    assert not any(c.accepts_callback for c in without)
+    assert sum(c.accepts_callback for c in half) / 400 == pytest.approx(0.5, abs=0.08)
+    assert all(c.accepts_callback for c in draw_calls(plan(calls=50, callback_rate=1),
+                                                       number_base=0))
+    with pytest.raises(PlanError, match="--callback-rate"):
+        plan(callback_rate=1.5)
+
+
+@pytest.mark.parametrize("hour", range(0, 24, 3))
+def test_callers_have_callable_numbers_where_it_is_daytime(hour):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import phonenumbers
+    from phonenumbers import timezone as number_timezones
+
+    at = datetime(2026, 7, 6, hour, 10, tzinfo=UTC)
+    calls = draw_calls(plan(calls=50), number_base=9_999_990, at=at)
+    assert len({c.number for c in calls}) == 50
+    for call in calls:
+        parsed = phonenumbers.parse(call.number, None)
+        assert phonenumbers.is_valid_number(parsed), call.number
+        (zone,) = number_timezones.time_zones_for_number(parsed)
+        assert 11 <= at.astimezone(ZoneInfo(zone)).hour <= 18, (call.number, zone)
+
+
+def test_a_caller_who_took_the_offer_and_was_let_go_has_the_callback_outcome():
+    taker = draw_calls(plan(calls=1, callback_rate=1), number_base=0)[0]
+    events = [
+        ev(1, "gather", 5.0),
+        ev(2, "enqueued", 6.0),
+        ev(3, "gather", 40.0),  # the offer: 1, keep my place
+        ev(4, "gather", 44.0),  # the number: 1, this one
+        ev(5, "say", 46.0, text="We'll call you back"),
+        ev(6, "hangup", 48.0, by="service", status="completed"),
+    ]
+    found = classify(taker, "CA1", events)
+    assert (found.outcome, found.callback_offered, found.wait) == ("callback", True, 42.0)
+    # The same events from a caller who never takes callbacks: not a callback.
+    assert classify(CALL, "CA1", events).outcome != "callback"
+    # Offered but hanging up themselves: abandoned, and the offer is noted.
+    hung_up = [*events[:3], ev(4, "hangup", 41.0, by="caller", status="completed")]
+    assert (classify(taker, "CA1", hung_up).outcome,
+            classify(taker, "CA1", hung_up).callback_offered) == ("abandoned", True)
