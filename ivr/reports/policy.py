@@ -70,7 +70,7 @@ def load(path: Path | str = DEFAULT_POLICY) -> ReportPolicy:
     ):
         raise _fail(source, nodes.get("targets", root),
                     "'targets' must map KPI names to numbers")
-    return ReportPolicy(
+    policy = ReportPolicy(
         categories=tuple(c.strip() for c in categories),
         service_level_seconds=number("service_level_seconds", 20, low=0.1),
         short_abandon_seconds=number("short_abandon_seconds", 5, low=0),
@@ -79,3 +79,10 @@ def load(path: Path | str = DEFAULT_POLICY) -> ReportPolicy:
         targets={str(k): float(v) for k, v in targets.items()},
         source=source,
     )
+    from ivr.reports.targets import check  # here: targets reads this module
+
+    try:
+        check(policy)  # a typo in a KPI's name is refused at start-up, not in a report
+    except ReportPolicyError as exc:
+        raise _fail(source, nodes["targets"], str(exc).removeprefix(f"{source}: ")) from None
+    return policy
