@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr import events
@@ -13,11 +14,17 @@ from ivr.routing.models import QueueEntry, QueueEntrySkill, Skill
 
 
 def ensure_skill(session: Session, name: str) -> Skill:
+    """The skill called `name`, made on first use. Two first callers for a new skill may
+    make it at once (several web processes): the one who loses uses the winner's."""
     skill = session.scalar(select(Skill).where(Skill.name == name))
-    if skill is None:
-        skill = Skill(name=name)
-        session.add(skill)
-        session.flush()
+    if skill is not None:
+        return skill
+    try:
+        with session.begin_nested():
+            skill = Skill(name=name)
+            session.add(skill)
+    except IntegrityError:
+        skill = session.scalars(select(Skill).where(Skill.name == name)).one()
     return skill
 
 
