@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import socket
@@ -201,3 +202,38 @@ def live_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Li
 @pytest.fixture
 def live(live_factory: Callable[..., LiveService]) -> LiveService:
     return live_factory()
+
+
+# One browser for the whole run: Playwright's sync API cannot be started twice in a process
+# (a second sync_playwright() while the first is open fails "inside the asyncio loop").
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                 "--headless"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is needed at /usr/bin/chromium (make system-deps)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+# CPython 3.11 before 3.11.8 keeps ast.parse's recursion count in shared state (gh-106905):
+# two threads parsing at once (werkzeug compiling an app's URL rules while a live service's
+# thread formats a traceback, which parses the failing line) can fail with "AST constructor
+# recursion depth mismatch". The suite starts many apps beside running services: parse one
+# at a time.
+_parse, _parse_lock = ast.parse, threading.Lock()
+
+
+def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time

@@ -25,9 +25,6 @@ from support import wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                 "--headless"]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # What the parties say (espeak-ng's Korean voice, heard by the Korean test model).
 CUSTOMER_LINE = "카드 결제 문제입니다"
@@ -35,16 +32,6 @@ CARD_LINE = "카드 번호는 일 이 삼 사 입니다"
 AGENT_LINE = "네 확인하겠습니다"
 CALLER = "+15551239999"
 UI_WAIT = 20_000  # ms: how long the page may take to show what the test waits for
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is needed at /usr/bin/chromium (make system-deps)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")

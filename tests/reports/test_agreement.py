@@ -10,7 +10,6 @@ counts every abandon)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ RUN = ("--calls", "30", "--agents", "4", "--arrival-rate", "0.25", "--handle-tim
 # How far apart the caller's side (the carrier) and the service's clock may see one wait or
 # talk: a few webhook round trips (150 ms), in simulated seconds.
 LATENCY = 1.5
-CHROMIUM = "/usr/bin/chromium"
 UI_WAIT = 20_000  # ms
 
 
@@ -66,20 +64,6 @@ def command(tmp_path: Path, database_url: str, policy_file: Path) -> Any:
         return result.stdout
 
     return run
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is needed at /usr/bin/chromium (make system-deps)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                  "--headless"])
-        yield browser
-        browser.close()
 
 
 def test_the_days_kpis_agree_everywhere_and_with_the_simulator(service, command, chromium):

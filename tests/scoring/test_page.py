@@ -5,7 +5,6 @@ agent's desktop shows the score, and a later score arrives there without reloadi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,21 +17,7 @@ from .conftest import PASSWORD, bearer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
 UI_WAIT = 20_000  # ms: how long the page may take to show what the test waits for
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is needed at /usr/bin/chromium (make system-deps)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                  "--headless"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
