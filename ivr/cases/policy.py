@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ivr.policyfile import located, read_mapping
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -61,25 +61,12 @@ class CasePolicy:
 
 
 def _fail(source: str, node: Any, what: str) -> CasePolicyError:
-    line = getattr(getattr(node, "start_mark", None), "line", None)
-    where = f"{source}:{line + 1}" if line is not None else source
-    return CasePolicyError(f"{where}: {what}")
+    return CasePolicyError(located(source, node, what))
 
 
 def load(path: Path | str = DEFAULT_POLICY) -> CasePolicy:
     source = str(path)
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise CasePolicyError(f"{source}: {exc.strerror}") from None
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CasePolicyError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise _fail(source, root, "expected a mapping at the top")
-    nodes = {key.value: value for key, value in root.value} if root is not None else {}
+    data, nodes, root = read_mapping(path, CasePolicyError)
 
     def need(name: str, kind: type) -> Any:
         if not isinstance(data.get(name), kind):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ivr.policyfile import located, read_mapping
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
 
@@ -28,25 +28,12 @@ class ReportPolicy:
 
 
 def _fail(source: str, node: Any, what: str) -> ReportPolicyError:
-    line = getattr(getattr(node, "start_mark", None), "line", None)
-    where = f"{source}:{line + 1}" if line is not None else source
-    return ReportPolicyError(f"{where}: {what}")
+    return ReportPolicyError(located(source, node, what))
 
 
 def load(path: Path | str = DEFAULT_POLICY) -> ReportPolicy:
     source = str(path)
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise ReportPolicyError(f"{source}: {exc.strerror}") from None
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ReportPolicyError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise _fail(source, root, "expected a mapping at the top")
-    nodes = {key.value: value for key, value in root.value}
+    data, nodes, root = read_mapping(path, ReportPolicyError)
 
     def number(name: str, default: float, *, low: float, high: float | None = None) -> float:
         value = data.get(name, default)
