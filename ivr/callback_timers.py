@@ -1,11 +1,12 @@
 """The callbacks' and follow-ups' timers: a stored one-off job at each time that matters (a
-scheduled slot, the next attempt, a follow-up's escalation and deadline), and a sweep every
-few seconds that also wakes the leader for jobs other processes stored."""
+scheduled slot, the next attempt; follow-ups' escalations and deadlines, one job for all
+that fall in the same minute), and a sweep every few seconds that also wakes the leader for
+jobs other processes stored."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from callback import followups
@@ -15,6 +16,10 @@ from ivr.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(seconds=15)
+# Jobs that run a whole sweep (every follow-up due, every case clock due) serve all the
+# items due in the same minute: one stored job, not one per item (a busy hour makes
+# hundreds of follow-ups with the same deadline).
+SHARED_JOB_STEP = timedelta(minutes=1)
 
 
 def activate_callbacks(by: str = "sweep") -> None:
@@ -70,19 +75,25 @@ def schedule_callback(rt: Runtime, callback_id: int, at: datetime) -> None:
     schedule(rt, job_id=f"callback-{callback_id}", func=activate_callbacks, at=at)
 
 
-def schedule_follow_up(rt: Runtime, follow_up_id: int, *, escalate_at: datetime,
-                       due_at: datetime) -> None:
-    schedule(rt, job_id=f"followup-escalate-{follow_up_id}", func=escalate_follow_ups,
-             at=escalate_at)
-    schedule(rt, job_id=f"followup-breach-{follow_up_id}", func=breach_follow_ups, at=due_at)
+def schedule_shared(rt: Runtime, *, kind: str, func: Any, at: datetime) -> None:
+    """A run of `func`, a sweep of everything due, at `at` rounded up to the minute: the job
+    is shared by every item due in that minute."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    steps = -(-(at - epoch) // SHARED_JOB_STEP)  # ceiling division
+    run_at = epoch + steps * SHARED_JOB_STEP
+    schedule(rt, job_id=f"{kind}-{run_at:%Y%m%dT%H%M}", func=func, at=run_at)
+
+
+def schedule_follow_up(rt: Runtime, *, escalate_at: datetime, due_at: datetime) -> None:
+    schedule_shared(rt, kind="followups-escalate", func=escalate_follow_ups, at=escalate_at)
+    schedule_shared(rt, kind="followups-breach", func=breach_follow_ups, at=due_at)
 
 
 def on_event(rt: Runtime, message: dict[str, Any]) -> None:
     """Committed events that start a timer."""
     kind, data = message["kind"], message.get("data") or {}
     if kind == "followup.created":
-        schedule_follow_up(rt, data["follow_up_id"],
-                           escalate_at=datetime.fromisoformat(data["escalate_at"]),
+        schedule_follow_up(rt, escalate_at=datetime.fromisoformat(data["escalate_at"]),
                            due_at=datetime.fromisoformat(data["due_at"]))
     elif kind == "callback.accepted" and data.get("due_at"):
         schedule_callback(rt, data["callback_id"], datetime.fromisoformat(data["due_at"]))

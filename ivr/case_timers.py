@@ -1,6 +1,7 @@
 """The cases' timers: service-level clocks warn the owner and tell the supervisor when they
 pass, open cases get their courtesy call, held texts are sent when the customer's hours
-allow. A stored one-off job at each clock's deadline, and a sweep with the callbacks'."""
+allow. A stored one-off job for the clocks due in each minute, and a sweep with the
+callbacks'."""
 
 from __future__ import annotations
 
@@ -69,13 +70,15 @@ def ensure(scheduler: Any) -> None:
 
 
 def on_event(rt: Runtime, message: dict[str, Any]) -> None:
-    from ivr.callback_timers import schedule
+    from ivr.callback_timers import schedule_shared
 
     kind, data = message["kind"], message.get("data") or {}
     if kind == "case.clock" and data.get("target_at") and data.get("change") in (
             "started", "resumed", "retargeted"):
         at = datetime.fromisoformat(data["target_at"])
-        func = courtesy_calls if data.get("clock") == "courtesy" else escalate_cases
-        schedule(rt, job_id=f"case-{data.get('case_id')}-{data.get('clock')}", func=func, at=at)
+        if data.get("clock") == "courtesy":
+            schedule_shared(rt, kind="cases-courtesy", func=courtesy_calls, at=at)
+        else:
+            schedule_shared(rt, kind="cases-escalate", func=escalate_cases, at=at)
     elif kind == "text.queued":
         rt.poke_router()  # the dispatcher sends texts that are due

@@ -23,6 +23,7 @@ RECONCILE_EVERY = timedelta(minutes=1)
 QUIET_CALL = timedelta(minutes=10)
 RECORDINGS_SWEEP_EVERY = timedelta(minutes=1)
 RETENTION_EVERY = timedelta(hours=1)
+STORED_MEMORY = 10_000  # one-off jobs remembered before the past ones are forgotten
 
 
 def runtime() -> Runtime:
@@ -96,6 +97,9 @@ class Timers:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._leading = False
+        # job id -> run date of the one-off jobs this process stored (see schedule)
+        self._stored: dict[str, Any] = {}
+        self._stored_lock = threading.Lock()
 
     def start(self) -> None:
         """Store timers from now on; run them if this process is the leader, else keep trying
@@ -161,7 +165,15 @@ class Timers:
         self.lock.release()
 
     def schedule(self, func: Any, *, run_date: Any, job_id: str, args: tuple = ()) -> None:
-        """A one-off timer (callbacks, deadlines): stored, so it survives a restart."""
+        """A one-off timer (callbacks, deadlines): stored, so it survives a restart. A job
+        this process already stored for the same time is not written again."""
+        now = datetime.now(UTC)
+        with self._stored_lock:
+            if self._stored.get(job_id) == run_date and run_date > now:
+                return
+            if len(self._stored) > STORED_MEMORY:
+                self._stored = {k: at for k, at in self._stored.items() if at > now}
+            self._stored[job_id] = run_date
         self.scheduler.add_job(
             func, "date", run_date=run_date, id=job_id, args=args, replace_existing=True
         )

@@ -69,3 +69,34 @@ def test_a_scheduled_callback_survives_a_restart_and_fires_on_time(live_factory)
     with second.db.transaction() as session:
         assert session.get(Callback, callback_id).status in ("pending", "dialing", "completed")
     assert f"callback-{callback_id}" not in stored_jobs(second)
+
+
+def test_follow_ups_due_in_the_same_minute_share_one_stored_job_of_each_kind(live_factory):
+    from callback import followups
+    from callback.models import FollowUp
+
+    live = live_factory(customer_hours="00:00-23:59")
+    timers = Timers(live.runtime)
+    live.runtime.timers = timers
+    timers.start()
+    try:
+        assert timers.wait_until_leading(10)
+        rt = live.runtime
+        for number in ("+12125550131", "+12125550132", "+13125550133"):
+            with rt.db.transaction() as session:
+                followups.record_missed(session, number=number, kind="abandoned", call_id=None,
+                                        now=rt.clock.now(), calendar=rt.calendar,
+                                        policy=rt.callbacks)
+        with rt.db.transaction() as session:
+            made = session.scalars(select(FollowUp)).all()
+            deadlines = {(f.escalate_at, f.due_at) for f in made}
+        assert len(made) == 3 and len(deadlines) == 1, "one business day, one deadline"
+        jobs = stored_jobs(live)
+        escalate = [job for job in jobs if job.startswith("followups-escalate-")]
+        breach = [job for job in jobs if job.startswith("followups-breach-")]
+        assert len(escalate) == 1 and len(breach) == 1, jobs
+        ((escalate_at, due_at),) = deadlines
+        assert escalate[0] == f"followups-escalate-{escalate_at:%Y%m%dT%H%M}"
+        assert breach[0] == f"followups-breach-{due_at:%Y%m%dT%H%M}"
+    finally:
+        timers.shutdown()
