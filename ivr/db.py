@@ -6,9 +6,10 @@ URL. Sessions are opened at the edge, one transaction per webhook, request or jo
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,6 +102,11 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.bus = bus  # an EventBus: committed call events go to live screens
+        # SQLite has one writer at a time and every transaction here writes (BEGIN
+        # IMMEDIATE). Threads of this process queue on a lock of their own, which hands over
+        # at once; waiting in SQLite's busy handler polls with sleeps of up to 100 ms, and
+        # the lock sits free in between. Other processes still wait in the busy handler.
+        self._writer = threading.RLock() if self.is_sqlite else nullcontext()
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,17 +115,18 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits when the block ends, rolls back on any error."""
-        session = self.sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            if self.bus is not None:
-                self.bus.discard(session)
-            raise
-        finally:
-            session.close()
+        with self._writer:
+            session = self.sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                if self.bus is not None:
+                    self.bus.discard(session)
+                raise
+            finally:
+                session.close()
         if self.bus is not None:
             self.bus.publish_committed(session)
 

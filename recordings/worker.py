@@ -98,10 +98,11 @@ class RecordingWorker:
         """Queue every recording with work left: downloads due, transcripts missing. Returns
         the ids queued."""
         now = self.clock.now()
+        # Without a model, those already marked no-model wait until one is configured.
+        # (Asked before the transaction: finding the model may load it.)
+        with_model = self._available_transcriber() is not None
         with self.transaction() as session:
             downloads = service.due_downloads(session, now=now)
-            # Without a model, those already marked no-model wait until one is configured.
-            with_model = self._available_transcriber() is not None
             transcripts = service.waiting_transcriptions(
                 session, now=now, include_no_model=with_model
             )
