@@ -1,0 +1,84 @@
+"""The callback's legs through the webhooks: how the agent's part ending leaves the callback
+and its queue entry, whichever of the carrier's two callbacks arrives first."""
+
+from __future__ import annotations
+
+import pytest
+
+from callback import service as callbacks
+from callback.models import Callback, CallbackAttempt
+from ivr.calls.models import Call
+from ivr.routing import queue, reservations
+from ivr.routing.agents import add_agent
+from ivr.routing.models import QueueEntry
+from ivr.routing.policy import RoutingPolicy
+from ivr.routing.presence import set_state
+from ivr.routing.router import sweep
+
+NUMBER = "+12125550177"
+AGENT_LEG = "CA" + "a" * 32
+
+
+@pytest.fixture
+def dialing(db, clock):
+    """A keep-place callback whose agent answered; the customer's phone is ringing.
+    Returns (reservation id, callback id)."""
+    now = clock.now()
+    with db.transaction() as session:
+        call = Call(sid="CA" + "b" * 32, from_number=NUMBER, to_number="+15005550006",
+                    started_at=now, status="completed", path=[], vars={})
+        session.add(call)
+        session.flush()
+        entry = queue.enqueue(session, call=call, skills={"billing": 1}, priority=1,
+                              reasons=[], now=now)
+        callback = callbacks.keep_place(session, call=call, entry=entry, number=NUMBER,
+                                        now=now, policy=callbacks.CallbackPolicy())
+        agent = add_agent(session, name="ann", endpoint="client:ann", skills={"billing": 1},
+                          now=now)
+        set_state(session, agent=agent, state="available", now=now)
+        (reservation,) = sweep(session, now=now, policy=RoutingPolicy())
+        reservations.answered(session, reservation=reservation, now=now,
+                              agent_call_sid=AGENT_LEG)
+        callbacks.start_attempt(session, callback=callback, reservation=reservation,
+                                agent_call_sid=AGENT_LEG, now=now)
+        return reservation.id, callback.id
+
+
+def leg(**fields: str) -> dict[str, str]:
+    return {"CallSid": AGENT_LEG, "AccountSid": "AC" + "0" * 31 + "1", "From": "+15005550006",
+            "To": "client:ann", **fields}
+
+
+def state(db, callback_id: int) -> tuple[str, int, str, list[str | None]]:
+    with db.transaction() as session:
+        callback = session.get(Callback, callback_id)
+        entry = session.get(QueueEntry, callback.entry_id)
+        results = [a.result for a in session.query(CallbackAttempt).filter_by(
+            callback_id=callback_id)]
+        return callback.status, callback.attempts, entry.status, results
+
+
+@pytest.mark.parametrize("first", ["done", "agent-status"])
+def test_the_agent_hanging_up_before_the_customer_answers_keeps_the_callbacks_place(
+    carrier_post, db, dialing, first
+):
+    rid, callback_id = dialing
+    done = (f"/voice/callback/{rid}/done", leg(DialCallStatus="canceled",
+                                                CallStatus="completed"))
+    agent_status = (f"/voice/callback/{rid}/agent-status", leg(CallStatus="completed"))
+    for path, form in ((done, agent_status) if first == "done" else (agent_status, done)):
+        assert carrier_post(path, form).status_code in (200, 204)
+    # No attempt at the customer is used up; the entry is back in the router at its place.
+    assert state(db, callback_id) == ("pending", 0, "waiting", ["agent-missed"])
+    with db.transaction() as session:
+        again = sweep(session, now=session.get(Callback, callback_id).created_at,
+                      policy=RoutingPolicy(wrap_up_seconds=0))
+        assert [r.entry_id for r in again] == [session.get(Callback, callback_id).entry_id]
+
+
+def test_a_customer_who_does_not_answer_is_tried_again_later(carrier_post, db, dialing):
+    rid, callback_id = dialing
+    answer = carrier_post(f"/voice/callback/{rid}/done",
+                          leg(DialCallStatus="no-answer", CallStatus="in-progress"))
+    assert answer.status_code == 200
+    assert state(db, callback_id) == ("scheduled", 1, "scheduled", ["no-answer"])
