@@ -8,7 +8,7 @@ VENDORED := frontend/node_modules/.package-lock.json
 SYSTEM_PACKAGES := ffmpeg espeak-ng sox chromium chromium-driver fonts-nanum
 export IVR_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install system-deps postgres lint bench clean
+.PHONY: run test install system-deps postgres lint bench screenshots clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ test: system-deps $(INSTALLED) $(VENDORED) postgres
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check ivr callflows recordings callback tests migrations benchmarks
+
+# The README's pictures of the consoles (docs/*.png), from the browser test.
+screenshots: system-deps $(INSTALLED) $(VENDORED) postgres
+	IVR_SCREENSHOTS=1 $(BIN)/pytest -q tests/console/test_browser.py -k sqlite
 
 # Figures and targets: docs/benchmarks.md. Needs a quiet machine (it loads both cores).
 bench: system-deps $(INSTALLED) postgres
