@@ -136,6 +136,7 @@ def test_an_agent_takes_a_call_on_the_desktop_while_the_supervisor_watches(
     desktop.wait_for_selector('#phone-line[data-status="ringing"]')
     assert desktop.inner_text("#pop-name") == "Maria Lopez"
     assert not desktop.locator("#pop-vip").is_hidden()
+    assert desktop.locator("#pop-repeat").is_hidden(), "her first call today"
     path = desktop.inner_text("#pop-path")
     assert "main_menu" in path and "billing_queue" in path
     wallboard.wait_for_selector(f'{agent_row}[data-state="reserved"]')
