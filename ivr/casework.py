@@ -139,10 +139,15 @@ def incident_for(session: Session, call: Call, skills: dict[str, int]) -> Incide
 
 def send_due_texts(rt: Any, *, now: datetime | None = None) -> int:
     """Send the held texts whose time has come, one transaction each."""
-    from ivr.cases.models import TextMessage
-
     with rt.db.transaction() as session:
         ids = messages.due_texts(session, now=now or rt.clock.now())
+    return send_texts(rt, ids)
+
+
+def send_texts(rt: Any, ids: list[int]) -> int:
+    """Send these held texts (found due by `messages.due_texts`), one transaction each."""
+    from ivr.cases.models import TextMessage
+
     sent = 0
     for message_id in ids:
         with rt.db.transaction() as session:

@@ -12,6 +12,7 @@ import threading
 from callback import manners
 from callback import service as callback_service
 from ivr import casework
+from ivr.cases import messages
 from ivr.routing import reservations
 from ivr.routing.models import Reservation
 from ivr.routing.router import sweep
@@ -59,14 +60,16 @@ class Dispatcher:
         """One routing round: reserve what can be reserved, then connect it. Returns the ids
         of the reservations connected."""
         with self._lock:  # one round at a time in this process; other processes use row locks
-            made = self.rt.db.run(self._route)
+            made, texts = self.rt.db.run(self._route)
             connected = [rid for rid in made if self._connect(rid)]
-            casework.send_due_texts(self.rt)
+            casework.send_texts(self.rt, texts)
             return connected
 
-    def _route(self, session) -> list[int]:
-        policy = self.rt.policy
-        return [r.id for r in sweep(session, now=self.rt.clock.now(), policy=policy)]
+    def _route(self, session) -> tuple[list[int], list[int]]:
+        """The reservations made, and the held texts due (found in the same transaction)."""
+        now = self.rt.clock.now()
+        made = [r.id for r in sweep(session, now=now, policy=self.rt.policy)]
+        return made, messages.due_texts(session, now=now)
 
     def _connect(self, reservation_id: int) -> bool:
         with self.rt.db.transaction() as session:

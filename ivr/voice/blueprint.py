@@ -55,11 +55,26 @@ def check_signature() -> None:
     )
 
 
+# Events after which no new match can be made: a caller walking the menus or hearing their
+# place in the queue changes nothing the router looks at. The router's own round every few
+# seconds covers what time alone changes (aging, skill expansion, finished wrap-ups).
+INERT_EVENTS = frozenset({"call.started", "ivr.node", "queue.announced", "callback.offered"})
+
+
 def answer(rt: Any, work: Any) -> Response:
-    """Run the webhook's transaction, then let the router look: the caller may have just
-    joined the queue, or left it."""
-    body = rt.db.run(work)
-    rt.poke_router()
+    """Run the webhook's transaction, then let the router look if the caller may have just
+    joined the queue, or left it (any transaction that recorded more than menu steps and
+    wait announcements, or that recorded nothing)."""
+    kinds: list[str] = []
+
+    def tracked(session: Session) -> Any:
+        body = work(session)
+        kinds[:] = events.pending_kinds(session)
+        return body
+
+    body = rt.db.run(tracked)
+    if not kinds or not INERT_EVENTS.issuperset(kinds):
+        rt.poke_router()
     return twiml_response(body)
 
 
