@@ -1,6 +1,6 @@
 """Routing decision time with a long queue: 10,000 waiting callers and 1,000 agents, all but
-one agent on a call. Three decisions, each timed alone in a transaction that is rolled back,
-so every repetition sees the same queue:
+one agent on a call. Three decisions, each timed alone with its writes (flushed) in a
+transaction that is rolled back, so every repetition sees the same queue:
 
 - an agent comes free: the best caller they may take (`route_agent`);
 - a caller arrives and one agent is free: `route_entry`;
@@ -9,6 +9,7 @@ so every repetition sees the same queue:
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ def run(options: Options) -> list[Measurement]:
             db = Database(url)
             try:
                 fill(db, waiting=waiting, agents=agents, seed=1)
+                settle_garbage()
                 for name, decide in DECISIONS.items():
                     times = measure(db, decide, repeats=repeats, seed=2)
                     found.append(_measurement(name, engine, waiting, agents, times))
@@ -69,6 +71,13 @@ def _measurement(name: str, engine: str, waiting: int, agents: int,
     return Measurement("routing", f"{name}, {waiting:,} waiting, {agents:,} agents, {engine}",
                        figures, target=f"p99 <= {TARGET_P99_MS:g} ms",
                        met=p99 <= TARGET_P99_MS)
+
+
+def settle_garbage() -> None:
+    """What `ivr serve` does once started: collect, then keep what is left (modules, mappers,
+    statement caches) out of the collector's later scans."""
+    gc.collect()
+    gc.freeze()
 
 
 # -- the queue and the agents ----------------------------------------------------------------
@@ -106,8 +115,10 @@ def fill(db: Database, *, waiting: int, agents: int, seed: int) -> None:
             if draws.random() < 0.1:
                 need[EXTRA] = 1
             entered = NOW - timedelta(seconds=draws.uniform(0, 3600))
+            priority = draws.choice(PRIORITIES)
             entries.append({
-                "call_id": call_id, "queue_name": min(need), "priority": draws.choice(PRIORITIES),
+                "call_id": call_id, "queue_name": min(need), "priority": priority,
+                "order_key": POLICY.order_key(priority, entered.timestamp()),
                 "reasons": [], "entered_at": entered, "entered_epoch": entered.timestamp(),
                 "skills_key": skills_key(need), "status": "waiting", "extra": {},
             })
@@ -176,6 +187,7 @@ def measure(db: Database, decide: Decision, *, repeats: int, seed: int) -> list[
             session.flush()
             started = time.perf_counter()
             decision()
+            session.flush()  # its writes are part of the decision
             times.append(time.perf_counter() - started)
         finally:
             session.rollback()

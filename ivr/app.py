@@ -15,6 +15,7 @@ from ivr.clock import Clock, SystemClock
 from ivr.db import Database
 from ivr.events import EventBus
 from ivr.flowstore import FlowStore
+from ivr.routing.models import ROUTING_POLICY
 from ivr.runtime import Runtime
 from ivr.settings import Settings
 from ivr.telephony.twilio_adapter import TwilioTelephony, make_client
@@ -36,7 +37,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
 
     bus = EventBus()
-    db = Database(settings.database_url, bus=bus)
+    policy = settings_module.routing_policy(settings)
+    db = Database(settings.database_url, bus=bus, session_info={ROUTING_POLICY: policy})
     runtime = Runtime(
         settings=settings,
         db=db,
@@ -45,7 +47,7 @@ def create_app(
         calendar=settings_module.business_calendar(settings),
         telephony=telephony or TwilioTelephony(make_client(settings)),
         bus=bus,
-        policy=settings_module.routing_policy(settings),
+        policy=policy,
         callbacks=settings_module.callback_policy(settings),
         cases=settings_module.case_policy(settings),
         reports=settings_module.report_policy(settings),

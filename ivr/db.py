@@ -97,10 +97,13 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str, *, echo: bool = False, bus: Any = None) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, bus: Any = None, session_info: dict | None = None
+    ) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # session_info: what every session carries in Session.info (the routing policy).
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=session_info)
         self.bus = bus  # an EventBus: committed call events go to live screens
         # SQLite has one writer at a time and every transaction here writes (BEGIN
         # IMMEDIATE). Threads of this process queue on a lock of their own, which hands over

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, event, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ivr.calls.models import Call
 from ivr.db import Base, UTCDateTime, json_type
+from ivr.routing.policy import RoutingPolicy
+
+# The session.info key of the routing policy the order keys are made with (the service's;
+# `ivr.app` sets it on every session). Without it, the default policy.
+ROUTING_POLICY = "ivr.routing_policy"
 
 AGENT_STATES = ("offline", "available", "reserved", "busy", "wrap-up", "not-ready")
 # scheduled: a callback waiting for its time, not yet in the router.
@@ -48,7 +53,10 @@ class Agent(Base):
         back_populates="agent", cascade="all, delete-orphan", lazy="selectin"
     )
 
-    __table_args__ = (CheckConstraint(f"state IN {AGENT_STATES}", name="state"),)
+    __table_args__ = (
+        CheckConstraint(f"state IN {AGENT_STATES}", name="state"),
+        Index("ix_agents_state", "state"),
+    )
 
     def level(self, skill_name: str) -> int:
         """The agent's level in a skill, 0 when the agent does not have it."""
@@ -89,6 +97,10 @@ class QueueEntry(Base):
     # The required skills as text ("billing:2,general:1"): callers with the same needs form
     # one group, so a routing sweep looks at groups, not at every caller.
     skills_key: Mapped[str] = mapped_column(String(200), default="")
+    # The router's order without the clock: a caller's rank, priority plus aging since
+    # entry, sorts the same as this ascending (`RoutingPolicy.order_key`). It is kept by a
+    # flush hook (`ivr.routing.queue`), so one index walk per group finds the best callers.
+    order_key: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -105,6 +117,10 @@ class QueueEntry(Base):
         CheckConstraint(f"kind IN {ENTRY_KINDS}", name="kind"),
         Index("ix_queue_entries_status_entered", "status", "entered_at"),
         Index("ix_queue_entries_status_group", "status", "skills_key", "entered_epoch"),
+        Index(
+            "ix_queue_entries_status_group_order",
+            "status", "skills_key", "order_key", "entered_epoch", "id",
+        ),
     )
 
     @property
@@ -167,3 +183,18 @@ class Reservation(Base):
     @property
     def active(self) -> bool:
         return self.status in ("offered", "connected")
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_order_keys(session: Session, _context: Any, _instances: Any) -> None:
+    """Every new or changed queue entry gets the order key of its priority and time of entry,
+    whichever code path made or changed it (enqueue, transfer, callbacks, case priority)."""
+    policy = session.info.get(ROUTING_POLICY) or _DEFAULT_POLICY
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, QueueEntry) and obj.entered_epoch is not None:
+            key = policy.order_key(obj.priority or 0, obj.entered_epoch)
+            if obj.order_key != key:
+                obj.order_key = key
+
+
+_DEFAULT_POLICY = RoutingPolicy()

@@ -35,3 +35,9 @@ class RoutingPolicy:
 
     def effective_priority(self, priority: int, waited_seconds: float) -> float:
         return priority + self.aging_per_minute * max(waited_seconds, 0) / 60.0
+
+    def order_key(self, priority: int, entered_epoch: float) -> float:
+        """The effective priority's order with the clock taken out: at any moment, callers
+        with a smaller key rank higher (priority + aging * (now - entered) / 60, descending,
+        is aging * entered / 60 - priority, ascending)."""
+        return self.aging_per_minute * entered_epoch / 60.0 - priority

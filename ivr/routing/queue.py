@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr import events
 from ivr.calls.models import Call
 from ivr.routing.models import QueueEntry, QueueEntrySkill, Skill
+from ivr.routing.policy import RoutingPolicy
 
 
 def ensure_skill(session: Session, name: str) -> Skill:
@@ -137,3 +138,17 @@ def abandon(session: Session, *, entry: QueueEntry, now: datetime) -> None:
         entry_id=entry.id,
         waited=(now - entry.entered_at).total_seconds(),
     )
+
+
+def rekey(session: Session, *, policy: RoutingPolicy) -> int:
+    """Give the entries still to be routed the order keys of `policy`: the keys of entries
+    made under another aging setting (before a restart with a new IVR_AGING_PER_MINUTE)
+    would put them out of the router's order. Returns the number of entries re-keyed."""
+    key = literal(policy.aging_per_minute) * QueueEntry.entered_epoch / 60.0 - QueueEntry.priority
+    result = session.execute(
+        update(QueueEntry)
+        .where(QueueEntry.status.in_(("waiting", "scheduled")), QueueEntry.order_key != key)
+        .values(order_key=key)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -9,10 +9,13 @@ processes never give one agent two calls or one call two agents."""
 
 from __future__ import annotations
 
+import functools
+import math
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, exists, or_, select, text
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from ivr import events
 from ivr.routing.models import (
@@ -58,43 +61,97 @@ def _eligible(entry_id_column, entry_waited, agent_id_column, policy: RoutingPol
     ).correlate_except(req)
 
 
-def _rank(now_epoch: float, policy: RoutingPolicy):
-    waited = literal(now_epoch) - QueueEntry.entered_epoch
-    return (QueueEntry.priority + policy.aging_per_minute * waited / 60.0).desc()
+# The groups of waiting callers (one per skills_key): a loose index scan, one index seek per
+# group, so it costs the number of groups, not of callers. The same SQL on both engines.
+_GROUPS = text("""
+WITH RECURSIVE groups(skills_key) AS (
+    SELECT MIN(skills_key) FROM queue_entries WHERE status = 'waiting'
+    UNION ALL
+    SELECT (SELECT MIN(q.skills_key) FROM queue_entries q
+            WHERE q.status = 'waiting' AND q.skills_key > groups.skills_key)
+    FROM groups WHERE groups.skills_key IS NOT NULL
+)
+SELECT skills_key FROM groups WHERE skills_key IS NOT NULL
+""")
+
+# The same groups with the time of entry of each one's longest-waiting caller: the one with
+# the most relaxed levels, so if no agent fits it, none fits the rest of the group.
+_GROUP_HEADS = text("""
+WITH RECURSIVE groups(skills_key) AS (
+    SELECT MIN(skills_key) FROM queue_entries WHERE status = 'waiting'
+    UNION ALL
+    SELECT (SELECT MIN(q.skills_key) FROM queue_entries q
+            WHERE q.status = 'waiting' AND q.skills_key > groups.skills_key)
+    FROM groups WHERE groups.skills_key IS NOT NULL
+)
+SELECT skills_key,
+       (SELECT MIN(q.entered_epoch) FROM queue_entries q
+        WHERE q.status = 'waiting' AND q.skills_key = groups.skills_key) AS entered_epoch
+FROM groups WHERE skills_key IS NOT NULL
+ORDER BY entered_epoch, skills_key
+""")
+
+
+
+# A group's best callers: one index range (ix_queue_entries_status_group_order). Written as
+# SQL text because a decision joins one of these per group the agent fits, and building
+# that union with the expression language each time cost more than running it.
+_GROUP_BEST = (
+    "SELECT * FROM (SELECT id, order_key, entered_epoch FROM queue_entries"
+    " WHERE :fits{n} AND status = 'waiting' AND skills_key = :key{n}"
+    " AND entered_epoch <= :cut{n}"
+    " ORDER BY order_key, entered_epoch, id LIMIT :limit) AS group{n}"
+)
+
+
+@dataclass(frozen=True)
+class GroupHead:
+    skills_key: str
+    entered_epoch: float  # of the group's longest-waiting caller
+
+
+@dataclass(frozen=True)
+class FreeAgent:
+    id: int
+    idle_since: datetime
+    levels: dict[str, int]  # skill name: level
 
 
 def best_entries_for_agent(
-    session: Session, *, agent_id: int, now: datetime, policy: RoutingPolicy, limit: int
+    session: Session, *, agent_id: int, now: datetime, policy: RoutingPolicy, limit: int,
+    groups: list[str] | None = None,
 ) -> list[int]:
     """Ids of the waiting entries this agent may take, best first.
 
     Eligibility is worked out once per group of callers with the same needs (the same
     skills_key) rather than per caller: the agent fits a group at once, after a wait (skill
-    expansion), or never. So the query reads the groups' index ranges instead of checking
-    every waiting caller's skills against the agent's."""
+    expansion), or never. Within a group the router's order is the index order of
+    `order_key`, so each group the agent fits gives its best `limit` callers from one index
+    range, and the best of those are the answer. `groups`: the skills_keys of the waiting
+    callers when the caller has just read them in this transaction."""
     levels = _levels(session, agent_id)
-    waited = literal(now.timestamp()) - QueueEntry.entered_epoch
-    at_once: list[str] = []
-    after_wait = []
-    for key in session.scalars(
-        select(QueueEntry.skills_key).where(QueueEntry.status == "waiting").distinct()
-    ):
+    params: dict[str, object] = {"limit": limit}
+    fitting = 0
+    keys = groups if groups is not None else session.scalars(_GROUPS).all()
+    for n, key in enumerate(keys):
         wait = _wait_needed(parse_skills_key(key), levels, policy)
-        if wait == 0:
-            at_once.append(key)
-        elif wait is not None:
-            after_wait.append(and_(QueueEntry.skills_key == key, waited >= wait))
-    if at_once:
-        after_wait.append(QueueEntry.skills_key.in_(at_once))
-    if not after_wait:
+        fitting += wait is not None
+        params[f"key{n}"] = key
+        params[f"fits{n}"] = wait is not None
+        params[f"cut{n}"] = now.timestamp() - wait if wait else math.inf
+    if not fitting:
         return []
-    query = (
-        select(QueueEntry.id)
-        .where(QueueEntry.status == "waiting", or_(*after_wait))
-        .order_by(_rank(now.timestamp(), policy), QueueEntry.entered_epoch, QueueEntry.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    found = session.execute(_union_of_groups(len(keys)), params).all()
+    found.sort(key=lambda row: (row.order_key, row.entered_epoch, row.id))
+    return [row.id for row in found[:limit]]
+
+
+@functools.lru_cache(maxsize=256)
+def _union_of_groups(groups: int):
+    """One branch per group, the same statement for the same number of groups (so it is
+    compiled and prepared once); a group the agent does not fit is switched off by its
+    parameter, which the database checks before it reads anything."""
+    return text(" UNION ALL ".join(_GROUP_BEST.format(n=n) for n in range(groups)))
 
 
 def parse_skills_key(key: str) -> dict[str, int]:
@@ -106,14 +163,18 @@ def parse_skills_key(key: str) -> dict[str, int]:
     return needs
 
 
+# Plain table columns: the statements below need no ORM entities, and the Core path costs
+# less per execution than the ORM's (they run in every routing decision).
+_AGENTS, _AGENT_SKILLS, _SKILLS = Agent.__table__.c, AgentSkill.__table__.c, Skill.__table__.c
+_LEVELS = (
+    select(_SKILLS.name, _AGENT_SKILLS.level)
+    .join_from(AgentSkill.__table__, Skill.__table__, _SKILLS.id == _AGENT_SKILLS.skill_id)
+    .where(_AGENT_SKILLS.agent_id == bindparam("agent_id"))
+)
+
+
 def _levels(session: Session, agent_id: int) -> dict[str, int]:
-    return dict(
-        session.execute(
-            select(Skill.name, AgentSkill.level)
-            .join(Skill, Skill.id == AgentSkill.skill_id)
-            .where(AgentSkill.agent_id == agent_id)
-        ).all()
-    )
+    return dict(session.execute(_LEVELS, {"agent_id": agent_id}).all())
 
 
 def _wait_needed(needs: dict[str, int], levels: dict[str, int], policy: RoutingPolicy):
@@ -133,48 +194,78 @@ def _wait_needed(needs: dict[str, int], levels: dict[str, int], policy: RoutingP
     return longest
 
 
-def candidate_agents(
-    session: Session, *, entry: QueueEntry, now: datetime, policy: RoutingPolicy, limit: int
-) -> list[int]:
-    """Ids of the free agents eligible for this entry, in the policy's order."""
-    waited = literal(now.timestamp() - entry.entered_epoch)
-    query: Select = select(Agent.id).where(
-        Agent.state == "available", _eligible(literal(entry.id), waited, Agent.id, policy)
+_FREE_AGENTS = (
+    select(_AGENTS.id, _AGENTS.idle_since, _AGENTS.state_since, _SKILLS.name, _AGENT_SKILLS.level)
+    .select_from(Agent.__table__)
+    .outerjoin(AgentSkill.__table__, _AGENT_SKILLS.agent_id == _AGENTS.id)
+    .outerjoin(Skill.__table__, _SKILLS.id == _AGENT_SKILLS.skill_id)
+    .where(_AGENTS.state == "available")
+)
+
+
+def free_agents(session: Session) -> list[FreeAgent]:
+    """The available agents with their levels, in one query."""
+    rows = session.execute(_FREE_AGENTS).all()
+    levels: dict[int, dict[str, int]] = {}
+    idle: dict[int, datetime] = {}
+    for agent_id, idle_since, state_since, name, level in rows:
+        idle[agent_id] = idle_since or state_since
+        agent_levels = levels.setdefault(agent_id, {})
+        if name is not None:
+            agent_levels[name] = level
+    return [FreeAgent(agent_id, idle[agent_id], levels[agent_id]) for agent_id in idle]
+
+
+def first_fit(
+    needs: dict[str, int], waited: float, free: list[FreeAgent], policy: RoutingPolicy
+) -> FreeAgent | None:
+    """The free agent the policy puts first among those who may take a caller with `needs`
+    who has waited `waited` seconds: the longest idle, or the highest level (the sum of the
+    agent's levels in the needed skills) and then the longest idle."""
+    fits = []
+    for agent in free:
+        wait = _wait_needed(needs, agent.levels, policy)
+        if wait is not None and waited >= wait:
+            fits.append((agent, sum(agent.levels.get(name, 0) for name in needs)))
+    if not fits:
+        return None
+
+    def order(fit: tuple[FreeAgent, int]) -> tuple:
+        agent, level_sum = fit
+        idle = (agent.idle_since, agent.id)
+        return (-level_sum, *idle) if policy.strategy == "highest-level" else idle
+
+    return min(fits, key=order)[0]
+
+
+# Agent and entry, if both are still free, in one statement. Fresh column values (another
+# process may have changed the rows); the relationships load when asked, not here.
+_RESERVE = (
+    select(Agent, QueueEntry)
+    .join_from(Agent, QueueEntry, QueueEntry.id == bindparam("entry_id"))
+    .where(
+        Agent.id == bindparam("agent_id"),
+        Agent.state == "available",
+        QueueEntry.status == "waiting",
     )
-    idle = func.coalesce(Agent.idle_since, Agent.state_since)
-    if policy.strategy == "highest-level":
-        req = aliased(QueueEntrySkill)
-        level_sum = (
-            select(func.coalesce(func.sum(AgentSkill.level), 0))
-            .join(req, and_(req.skill_id == AgentSkill.skill_id, req.entry_id == entry.id))
-            .where(AgentSkill.agent_id == Agent.id)
-            .scalar_subquery()
-        )
-        query = query.order_by(level_sum.desc(), idle, Agent.id)
-    else:
-        query = query.order_by(idle, Agent.id)
-    return list(session.scalars(query.limit(limit)))
-
-
-def _locked(session: Session, statement: Select):
-    if session.get_bind().dialect.name == "postgresql":
-        # NO KEY UPDATE: the rows are changed but not their keys, so the foreign-key checks of
-        # concurrent inserts (events naming the agent) neither block nor are blocked.
-        statement = statement.with_for_update(skip_locked=True, key_share=True)
-    return session.scalars(statement.execution_options(populate_existing=True)).first()
+    .options(lazyload("*"))
+    .execution_options(populate_existing=True)
+)
+# On PostgreSQL both rows are locked; a row another router holds is skipped, so then nothing
+# comes back. NO KEY UPDATE: the rows are changed but not their keys, so the foreign-key
+# checks of concurrent inserts (events naming the agent) neither block nor are blocked.
+_RESERVE_LOCKED = _RESERVE.with_for_update(skip_locked=True, key_share=True)
 
 
 def reserve(session: Session, *, entry_id: int, agent_id: int, now: datetime) -> Reservation | None:
     """Reserve agent and entry together, or neither (when a concurrent router took one)."""
-    agent = _locked(session, select(Agent).where(Agent.id == agent_id, Agent.state == "available"))
-    if agent is None:
+    locking = session.get_bind().dialect.name == "postgresql"
+    row = session.execute(
+        _RESERVE_LOCKED if locking else _RESERVE, {"agent_id": agent_id, "entry_id": entry_id}
+    ).first()
+    if row is None:
         return None
-    entry = _locked(
-        session, select(QueueEntry).where(QueueEntry.id == entry_id, QueueEntry.status == "waiting")
-    )
-    if entry is None:
-        return None
-    set_state(session, agent=agent, state="reserved", now=now)
+    agent, entry = row
     entry.status = "reserved"
     entry.agent_id = agent.id
     reservation = Reservation(
@@ -185,7 +276,10 @@ def reserve(session: Session, *, entry_id: int, agent_id: int, now: datetime) ->
         created_at=now,
     )
     session.add(reservation)
-    session.flush()
+    session.flush()  # the reservation's id, for the event
+    # The agent's row is locked (or, on SQLite, the database is): its change and both events
+    # go out with the transaction's next flush, the two events in one statement.
+    set_state(session, agent=agent, state="reserved", now=now)
     events.record(
         session,
         "routing.reserved",
@@ -200,11 +294,12 @@ def reserve(session: Session, *, entry_id: int, agent_id: int, now: datetime) ->
 
 
 def route_agent(
-    session: Session, *, agent_id: int, now: datetime, policy: RoutingPolicy
+    session: Session, *, agent_id: int, now: datetime, policy: RoutingPolicy,
+    groups: list[str] | None = None,
 ) -> Reservation | None:
     """Give a free agent the best waiting caller they may take."""
     for entry_id in best_entries_for_agent(
-        session, agent_id=agent_id, now=now, policy=policy, limit=CANDIDATES
+        session, agent_id=agent_id, now=now, policy=policy, limit=CANDIDATES, groups=groups
     ):
         reservation = reserve(session, entry_id=entry_id, agent_id=agent_id, now=now)
         if reservation is not None:
@@ -218,81 +313,24 @@ def route_entry(
     """A caller arrived: find them an agent. The agent found is given the best caller they
     may take, which is this one unless someone ranked higher also fits."""
     made: list[Reservation] = []
+    needs = parse_skills_key(entry.skills_key)
+    waited = now.timestamp() - entry.entered_epoch
     for _ in range(CANDIDATES):
         if entry.status != "waiting":
             break
-        agents = candidate_agents(session, entry=entry, now=now, policy=policy, limit=1)
-        if not agents:
+        agent = first_fit(needs, waited, free_agents(session), policy)
+        if agent is None:
             break
-        reservation = route_agent(session, agent_id=agents[0], now=now, policy=policy)
+        reservation = route_agent(session, agent_id=agent.id, now=now, policy=policy)
         if reservation is None:
             break
         made.append(reservation)
     return made
 
 
-def _group_heads(session: Session) -> list[QueueEntry]:
-    """The longest-waiting entry of each group of callers with the same needs (the lowest id
-    among those who entered at the same moment): the one with the most relaxed levels, so if
-    no agent fits it, none fits the rest of the group. One query for all the groups."""
-    oldest = (
-        select(QueueEntry.skills_key, func.min(QueueEntry.entered_epoch).label("first"))
-        .where(QueueEntry.status == "waiting")
-        .group_by(QueueEntry.skills_key)
-        .subquery()
-    )
-    candidates = session.scalars(
-        select(QueueEntry)
-        .join(
-            oldest,
-            and_(
-                QueueEntry.skills_key == oldest.c.skills_key,
-                QueueEntry.entered_epoch == oldest.c.first,
-            ),
-        )
-        .where(QueueEntry.status == "waiting")
-        .order_by(QueueEntry.id)
-    )
-    heads: dict[str, QueueEntry] = {}
-    for entry in candidates:
-        heads.setdefault(entry.skills_key, entry)
-    return list(heads.values())
-
-
-def _free_agents(session: Session) -> list[Agent]:
-    return list(session.scalars(select(Agent).where(Agent.state == "available")))
-
-
-def _first_fit(
-    entry: QueueEntry, free: list[Agent], *, now: datetime, policy: RoutingPolicy
-) -> Agent | None:
-    """What `candidate_agents(entry, limit=1)` answers, worked out on the free agents already
-    loaded: the eligible one the policy puts first."""
-    waited = now.timestamp() - entry.entered_epoch
-    required = [(req.skill_id, req.min_level) for req in entry.required]
-    fits = []
-    for agent in free:
-        levels = {skill.skill_id: skill.level for skill in agent.skills}
-        if all(_level_met(levels.get(s), m, waited, policy) for s, m in required):
-            fits.append((agent, sum(levels.get(s, 0) for s, _ in required)))
-    if not fits:
-        return None
-
-    def order(fit: tuple[Agent, int]) -> tuple:
-        agent, level_sum = fit
-        idle = (agent.idle_since or agent.state_since, agent.id)
-        return (-level_sum, *idle) if policy.strategy == "highest-level" else idle
-
-    return min(fits, key=order)[0]
-
-
-def _level_met(level: int | None, min_level: int, waited: float, policy: RoutingPolicy) -> bool:
-    """`_skill_met` in Python, with the same arithmetic."""
-    if level is None:
-        return False
-    if level >= min_level:
-        return True
-    return policy.expansion_seconds > 0 and waited >= (min_level - level) * policy.expansion_seconds
+def group_heads(session: Session) -> list[GroupHead]:
+    """The longest-waiting caller of each group, one query for all the groups."""
+    return [GroupHead(*row) for row in session.execute(_GROUP_HEADS)]
 
 
 def sweep(
@@ -304,21 +342,28 @@ def sweep(
     end_finished_wrap_ups(session, now=now)
     made: list[Reservation] = []
     while len(made) < limit:
-        free = _free_agents(session)
+        free = free_agents(session)
         if not free:
             break
         progress = False
-        for head in _group_heads(session):
-            agent = _first_fit(head, free, now=now, policy=policy)
+        heads = group_heads(session)
+        # No group appears within this transaction but by our own hand: the router may use
+        # this list of groups for each agent it routes in this pass.
+        groups = [head.skills_key for head in heads]
+        for head in heads:
+            waited = now.timestamp() - head.entered_epoch
+            agent = first_fit(parse_skills_key(head.skills_key), waited, free, policy)
             if agent is None:
                 continue
-            reservation = route_agent(session, agent_id=agent.id, now=now, policy=policy)
+            reservation = route_agent(
+                session, agent_id=agent.id, now=now, policy=policy, groups=groups
+            )
             if reservation is not None:
                 made.append(reservation)
                 progress = True
                 free = [other for other in free if other.id != agent.id]
                 if not free:
                     break
-        if not progress:
+        if not progress or not free:
             break
     return made
