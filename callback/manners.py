@@ -7,6 +7,7 @@ from __future__ import annotations
 import time as clock_time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -28,12 +29,19 @@ class Verdict:
 
 def customer_timezones(number: str) -> list[ZoneInfo]:
     """The timezones the number may ring in (all of them, when the number does not say)."""
+    return list(_timezones(number))
+
+
+@lru_cache(maxsize=4096)
+def _timezones(number: str) -> tuple[ZoneInfo, ...]:
+    # Parsing a number is slow and its answer never changes: every webhook of a call and
+    # every round of the dialler asks about the same few numbers.
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
-        return []
+        return ()
     names = number_timezones.time_zones_for_number(parsed)
-    return [ZoneInfo(name) for name in names if name != "Etc/Unknown"]
+    return tuple(ZoneInfo(name) for name in names if name != "Etc/Unknown")
 
 
 def _customer_day_ok(at: datetime, zone: ZoneInfo, policy: CallbackPolicy) -> bool:

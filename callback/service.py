@@ -6,10 +6,11 @@ agent first and the customer second."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 import phonenumbers
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from callback import followups, manners
 from callback.models import Callback, CallbackAttempt, FollowUp
@@ -31,6 +32,12 @@ def customer_number(raw: str | None, *, region: str = "US") -> str | None:
     """E.164 for a number a person keyed in or their caller ID; None if it cannot be called."""
     if not raw:
         return None
+    return _customer_number(raw, region)
+
+
+@lru_cache(maxsize=4096)
+def _customer_number(raw: str, region: str) -> str | None:
+    # Parsing is slow and its answer never changes: each wait poll asks about the caller.
     try:
         parsed = phonenumbers.parse(raw.strip().rstrip("#"), region)
     except phonenumbers.NumberParseException:
@@ -140,6 +147,7 @@ def activate_due(
     allow a call now; otherwise they wait until they do (or, on the do-not-call list, end)."""
     due = session.scalars(
         select(Callback).where(Callback.status == "scheduled", Callback.due_at <= now)
+        .options(lazyload(Callback.attempt_log))  # not needed to activate one
     ).all()
     activated = []
     for callback in due:

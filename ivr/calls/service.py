@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ivr import events
@@ -35,6 +36,12 @@ def normalize_number(raw: str | None, *, region: str = "US") -> str:
     caller is never refused because of what their carrier sent."""
     if not raw:
         return ANONYMOUS
+    return _normalized(raw, region)
+
+
+@lru_cache(maxsize=4096)
+def _normalized(raw: str, region: str) -> str:
+    # Parsing is slow and its answer never changes; a call's webhooks repeat the same numbers.
     text = raw.strip()
     if text.startswith("client:") or text.startswith("sip:"):
         return text
@@ -71,8 +78,12 @@ def identify_caller(session: Session, *, number: str, now: datetime, tz: ZoneInf
     )
 
 
+# Built once: every webhook looks its call up by CallSid.
+_BY_SID = select(Call).where(Call.sid == bindparam("sid"))
+
+
 def find_call(session: Session, sid: str) -> Call | None:
-    return session.scalar(select(Call).where(Call.sid == sid))
+    return session.scalar(_BY_SID, {"sid": sid})
 
 
 def open_inbound_call(

@@ -53,11 +53,13 @@ def open_case_of(session: Session, caller_number: str, subject: str | None = Non
     return (same or cases or [None])[0]
 
 
-def link_call(session: Session, *, case: Case, call: Call, now: datetime) -> bool:
-    if for_call(session, call.id) is not None:
+def link_call(session: Session, *, case: Case, call: Call, now: datetime,
+              unlinked: bool = False) -> bool:
+    """Link the call to the case, unless it has a case already (`unlinked`: the caller has
+    just seen that it has none)."""
+    if not unlinked and for_call(session, call.id) is not None:
         return False
     session.add(CaseCall(case_id=case.id, call_id=call.id, at=now))
-    session.flush()
     events.record(session, "case.call_linked", at=now, call_id=call.id, case_id=case.id,
                   case_number=case.number)
     return True
@@ -66,14 +68,17 @@ def link_call(session: Session, *, case: Case, call: Call, now: datetime) -> boo
 def open_case(
     session: Session, *, call: Call, subject: str, skill: str, now: datetime,
     calendar: BusinessCalendar, policy: CasePolicy, owner_agent_id: int | None = None,
-    vip: bool = False, language: str | None = None,
+    vip: bool = False, language: str | None = None, unlinked: bool = False,
 ) -> Case:
+    """A new case for the call, its clocks started. `unlinked`: the caller has just seen
+    that the call has no case yet."""
     impact, urgency = policy.defaults_for(topic=subject, vip=vip)
     case = Case(
         number=new_number(session), caller_number=call.from_number, contact_id=call.contact_id,
         subject=subject, impact=impact, urgency=urgency,
         priority=policy.priority(impact, urgency), status="new",
         owner_agent_id=owner_agent_id, owner_skill=skill, language=language, created_at=now,
+        clocks=[],  # a new case has none yet: starting them needs no query to find out
     )
     try:
         with session.begin_nested():
@@ -89,7 +94,7 @@ def open_case(
                   case_number=case.number, subject=subject, priority=case.priority,
                   impact=impact, urgency=urgency, owner_agent_id=owner_agent_id,
                   owner_skill=skill)
-    link_call(session, case=case, call=call, now=now)
+    link_call(session, case=case, call=call, now=now, unlinked=unlinked)
     return case
 
 
@@ -106,11 +111,11 @@ def open_or_join(
         return existing, False
     same = open_case_of(session, call.from_number, subject)
     if same is not None and same.subject == subject and call.from_number != "anonymous":
-        link_call(session, case=same, call=call, now=now)
+        link_call(session, case=same, call=call, now=now, unlinked=True)
         return same, False
     return open_case(session, call=call, subject=subject, skill=skill, now=now,
                      calendar=calendar, policy=policy, owner_agent_id=owner_agent_id, vip=vip,
-                     language=language), True
+                     language=language, unlinked=True), True
 
 
 def move_call(session: Session, *, call: Call, to: Case | None, now: datetime,

@@ -3,11 +3,12 @@ estimate of the wait from recent handle times (said as "about N minutes", never 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import Float, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ivr.routing.models import Agent, QueueEntry, QueueEntrySkill, Reservation
@@ -23,7 +24,7 @@ class WaitEstimate:
     position: int
     eligible_agents: int
     free_agents: int
-    handle_seconds: float
+    handle_seconds: float | None  # None: nobody is staffed, so no wait is worked out from it
     seconds: float | None  # None: nobody who can take the call is signed in
 
 
@@ -32,40 +33,16 @@ def position(session: Session, *, entry: QueueEntry, now: datetime, policy: Rout
     order: effective priority (with aging), then time of entry."""
     now_epoch = now.timestamp()
     mine = policy.effective_priority(entry.priority, now_epoch - entry.entered_epoch)
-    theirs = (
-        QueueEntry.priority
-        + policy.aging_per_minute * (literal(now_epoch) - QueueEntry.entered_epoch) / 60.0
-    )
-    skill_ids = [req.skill_id for req in entry.required]
-    competing = select(QueueEntrySkill.entry_id).where(QueueEntrySkill.skill_id.in_(skill_ids))
-    ahead = session.scalar(
-        select(func.count(QueueEntry.id)).where(
-            QueueEntry.status == "waiting",
-            QueueEntry.id != entry.id,
-            QueueEntry.id.in_(competing),
-            or_(
-                theirs > mine,
-                and_(theirs == mine, QueueEntry.entered_epoch < entry.entered_epoch),
-                and_(
-                    theirs == mine,
-                    QueueEntry.entered_epoch == entry.entered_epoch,
-                    QueueEntry.id < entry.id,
-                ),
-            ),
-        )
-    )
+    ahead = session.scalar(_statements(policy).ahead, {
+        "entry_id": entry.id, "now_epoch": now_epoch, "mine": mine,
+        "entered_epoch": entry.entered_epoch,
+    })
     return int(ahead or 0) + 1
 
 
 def recent_handle_seconds(session: Session, *, policy: RoutingPolicy) -> float:
     """Mean talk time of the last calls plus wrap-up; the policy's default before any call."""
-    recent = (
-        select(Reservation.answered_at, Reservation.ended_at)
-        .where(Reservation.status == "completed", Reservation.answered_at.is_not(None))
-        .order_by(Reservation.ended_at.desc())
-        .limit(RECENT_CALLS)
-    )
-    talks = [(end - start).total_seconds() for start, end in session.execute(recent)]
+    talks = [(end - start).total_seconds() for start, end in session.execute(_RECENT)]
     if not talks:
         return float(policy.default_handle_seconds)
     return sum(talks) / len(talks) + policy.wrap_up_seconds
@@ -75,27 +52,75 @@ def estimate(
     session: Session, *, entry: QueueEntry, now: datetime, policy: RoutingPolicy
 ) -> WaitEstimate:
     place = position(session, entry=entry, now=now, policy=policy)
-    waited = literal(now.timestamp() - entry.entered_epoch)
-    eligible = _eligible(literal(entry.id), waited, Agent.id, policy)
+    waited = now.timestamp() - entry.entered_epoch
     counts = dict(
-        session.execute(
-            select(Agent.state, func.count(Agent.id))
-            .where(Agent.state.in_(STAFFED), eligible)
-            .group_by(Agent.state)
-        ).all()
+        session.execute(_statements(policy).staffed, {"entry_id": entry.id, "waited": waited})
+        .all()
     )
     staffed = sum(counts.values())
     free = counts.get("available", 0)
-    handle = recent_handle_seconds(session, policy=policy)
     if staffed == 0:
-        seconds = None
-    elif place <= free:
+        return WaitEstimate(place, staffed, free, None, None)
+    handle = recent_handle_seconds(session, policy=policy)
+    if place <= free:
         seconds = 0.0
     else:
         # Each staffed agent frees up about once per handle time; the caller needs `place`
         # of those turns (fewer when agents are already free).
         seconds = math.ceil(max(place - free, 0) / staffed) * handle
     return WaitEstimate(place, staffed, free, handle, seconds)
+
+
+_RECENT = (
+    select(Reservation.answered_at, Reservation.ended_at)
+    .where(Reservation.status == "completed", Reservation.answered_at.is_not(None))
+    .order_by(Reservation.ended_at.desc())
+    .limit(RECENT_CALLS)
+)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    ahead: Select  # how many waiting callers are ahead of the entry
+    staffed: Select  # the agents who could take the entry, counted by state
+
+
+@functools.lru_cache(maxsize=8)
+def _statements(policy: RoutingPolicy) -> _Statements:
+    """The wait loop's queries for a policy, built once: every wait poll asks them, and
+    building these expressions costs more than running them."""
+    entry_id = bindparam("entry_id", type_=Integer)
+    entered_epoch = bindparam("entered_epoch", type_=Float)
+    mine = bindparam("mine", type_=Float)
+    theirs = (
+        QueueEntry.priority
+        + policy.aging_per_minute
+        * (bindparam("now_epoch", type_=Float) - QueueEntry.entered_epoch) / 60.0
+    )
+    # The entry's skills in the same statement: loading them first would be a query of its own.
+    skill_ids = select(QueueEntrySkill.skill_id).where(QueueEntrySkill.entry_id == entry_id)
+    competing = select(QueueEntrySkill.entry_id).where(QueueEntrySkill.skill_id.in_(skill_ids))
+    ahead = select(func.count(QueueEntry.id)).where(
+        QueueEntry.status == "waiting",
+        QueueEntry.id != entry_id,
+        QueueEntry.id.in_(competing),
+        or_(
+            theirs > mine,
+            and_(theirs == mine, QueueEntry.entered_epoch < entered_epoch),
+            and_(
+                theirs == mine,
+                QueueEntry.entered_epoch == entered_epoch,
+                QueueEntry.id < entry_id,
+            ),
+        ),
+    )
+    eligible = _eligible(entry_id, bindparam("waited", type_=Float), Agent.id, policy)
+    staffed = (
+        select(Agent.state, func.count(Agent.id))
+        .where(Agent.state.in_(STAFFED), eligible)
+        .group_by(Agent.state)
+    )
+    return _Statements(ahead=ahead, staffed=staffed)
 
 
 def rounded_minutes(seconds: float) -> int | None:
