@@ -5,7 +5,11 @@ entry. An agent is eligible when each required skill meets its minimum level, re
 step as the wait grows. Among eligible free agents the policy picks the longest idle (or the
 highest level). Agent and entry are reserved together in one transaction; on PostgreSQL the
 two rows are locked with FOR UPDATE SKIP LOCKED, so routers running at once in many
-processes never give one agent two calls or one call two agents."""
+processes never give one agent two calls or one call two agents.
+
+A decision costs the number of groups of callers with the same needs, not the length of the
+queue: each entry keeps its place in the order without the clock (`order_key`), so the best
+callers of a group are the first rows of one index range."""
 
 from __future__ import annotations
 
@@ -90,7 +94,6 @@ SELECT skills_key,
 FROM groups WHERE skills_key IS NOT NULL
 ORDER BY entered_epoch, skills_key
 """)
-
 
 
 # A group's best callers: one index range (ix_queue_entries_status_group_order). Written as
