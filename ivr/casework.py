@@ -145,13 +145,18 @@ def send_due_texts(rt: Any, *, now: datetime | None = None) -> int:
 
 
 def send_texts(rt: Any, ids: list[int]) -> int:
-    """Send these held texts (found due by `messages.due_texts`), one transaction each."""
-    from ivr.cases.models import TextMessage
-
+    """Send these held texts (found due by `messages.due_texts`). Each is claimed in one short
+    transaction and its result written in another; the carrier is called in between, with
+    no transaction open, so a slow carrier holds up no one (on SQLite a transaction holds
+    the one write lock)."""
     sent = 0
     for message_id in ids:
         with rt.db.transaction() as session:
-            message = session.get(TextMessage, message_id)
-            sent += messages.send(session, message=message, telephony=rt.telephony,
-                                  from_=rt.settings.support_number, now=rt.clock.now())
+            outgoing = messages.claim(session, message_id=message_id)
+        if outgoing is None:
+            continue
+        sid, error = messages.transmit(rt.telephony, outgoing, from_=rt.settings.support_number)
+        with rt.db.transaction() as session:
+            sent += messages.settle(session, message_id=message_id, sid=sid, error=error,
+                                    now=rt.clock.now())
     return sent

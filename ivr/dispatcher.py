@@ -2,11 +2,14 @@
 free) and every few seconds (aging, skill expansion, finished wrap-ups), then connects each
 reservation: the caller's call is redirected through the carrier's REST API to the agent.
 
-The carrier is only called after the reservation is committed, never inside a transaction."""
+The carrier is only called after the reservation is committed, never inside a transaction.
+The texts a round finds due go out from a thread of their own, so callers are never kept
+waiting for an agent behind the carrier's answers to text messages."""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 
 from callback import manners
@@ -30,16 +33,24 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._outbox: queue.Queue[int | None] = queue.Queue()
+        self._texting: set[int] = set()  # in the outbox, so a later round does not add them
+        self._texting_lock = threading.Lock()
+        self._texter: threading.Thread | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="dispatcher", daemon=True)
         self._thread.start()
+        self._texter = threading.Thread(target=self._send_loop, name="texter", daemon=True)
+        self._texter.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._outbox.put(None)
+        for thread in (self._thread, self._texter):
+            if thread is not None:
+                thread.join(timeout=10)
 
     def poke(self) -> None:
         """Route soon (from a webhook, after its transaction committed)."""
@@ -62,8 +73,33 @@ class Dispatcher:
         with self._lock:  # one round at a time in this process; other processes use row locks
             made, texts = self.rt.db.run(self._route)
             connected = [rid for rid in made if self._connect(rid)]
-            casework.send_texts(self.rt, texts)
-            return connected
+        self._queue_texts(texts)
+        return connected
+
+    def _queue_texts(self, ids: list[int]) -> None:
+        """Hand due texts to the texter; without one (a round run by hand), send them now.
+        A text still held after a stop is found due again by the next round."""
+        if self._texter is None or not self._texter.is_alive():
+            casework.send_texts(self.rt, ids)
+            return
+        with self._texting_lock:
+            fresh = [message_id for message_id in ids if message_id not in self._texting]
+            self._texting.update(fresh)
+        for message_id in fresh:
+            self._outbox.put(message_id)
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            message_id = self._outbox.get()
+            if message_id is None:
+                return
+            try:
+                casework.send_texts(self.rt, [message_id])
+            except Exception:  # the texter must outlive one bad text; it stays held or sending
+                log.exception("sending text %s failed", message_id)
+            finally:
+                with self._texting_lock:
+                    self._texting.discard(message_id)
 
     def _route(self, session) -> tuple[list[int], list[int]]:
         """The reservations made, and the held texts due (found in the same transaction)."""

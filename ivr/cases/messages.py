@@ -5,9 +5,10 @@ the do-not-call list). Sending goes through the telephony port (Twilio's Message
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callback import manners
@@ -121,20 +122,53 @@ def due_texts(session: Session, *, now: datetime) -> list[int]:
     ))
 
 
-def send(session: Session, *, message: TextMessage, telephony: Telephony, from_: str,
-         now: datetime) -> bool:
-    """Send one held text through the carrier (one transaction per text, at the edge)."""
-    if message.status != "held":
-        return False
+@dataclass(frozen=True)
+class Outgoing:
+    """A text taken for sending: what the carrier needs, read while the row was claimed."""
+
+    message_id: int
+    to_number: str
+    body: str
+
+
+def claim(session: Session, *, message_id: int) -> Outgoing | None:
+    """Take a held text for sending (status "sending"), or None when another sender took it
+    first or it is no longer held: each text goes out at most once, whichever process finds
+    it due. The carrier is called after this transaction ends (`transmit`)."""
+    taken = session.execute(
+        update(TextMessage)
+        .where(TextMessage.id == message_id, TextMessage.status == "held")
+        .values(status="sending")
+        .execution_options(synchronize_session=False)
+    )
+    if not taken.rowcount:
+        return None
+    to_number, body = session.execute(
+        select(TextMessage.to_number, TextMessage.body).where(TextMessage.id == message_id)
+    ).one()
+    return Outgoing(message_id, to_number, body)
+
+
+def transmit(
+    telephony: Telephony, outgoing: Outgoing, *, from_: str
+) -> tuple[str | None, str | None]:
+    """Hand one claimed text to the carrier, with no transaction open: (sid, None) when the
+    carrier took it, (None, why) when it refused."""
     try:
-        message.sid = telephony.send_sms(to=message.to_number, from_=from_, body=message.body)
+        return telephony.send_sms(to=outgoing.to_number, from_=from_, body=outgoing.body), None
     except TelephonyError as exc:
-        message.status = "failed"
-        message.error = str(exc)
-        log.warning("text %s to %s failed: %s", message.id, message.to_number, exc)
+        log.warning("text %s to %s failed: %s", outgoing.message_id, outgoing.to_number, exc)
+        return None, str(exc)
+
+
+def settle(session: Session, *, message_id: int, sid: str | None, error: str | None,
+           now: datetime) -> bool:
+    """Write what the carrier answered for a claimed text, and its event. True: sent."""
+    message = session.get(TextMessage, message_id)
+    if error is None:
+        message.status, message.sid, message.sent_at = "sent", sid, now
     else:
-        message.status = "sent"
-        message.sent_at = now
+        message.status, message.error = "failed", error
     events.record(session, "text.sent" if message.status == "sent" else "text.failed", at=now,
                   case_id=message.case_id, message_id=message.id, purpose=message.purpose,
                   sid=message.sid)

@@ -150,7 +150,8 @@ class TextMessage(Base):
     purpose: Mapped[str] = mapped_column(String(32))  # case-opened, case-resolved, incident …
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
-    status: Mapped[str] = mapped_column(String(16), default="held")  # held, sent, failed, dropped
+    # held, sending (taken by a sender, the carrier not yet answered), sent, failed, dropped
+    status: Mapped[str] = mapped_column(String(16), default="held")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     send_after: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
