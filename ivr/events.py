@@ -9,12 +9,16 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Join, Select, insert
+from sqlalchemy import event as orm_events
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.selectable import FromClause, TableClause
 
 from ivr.calls.models import CallEvent
 
 log = logging.getLogger(__name__)
 PENDING = "ivr.pending_events"
+UNWRITTEN = "ivr.unwritten_events"
 
 
 def record(
@@ -27,11 +31,95 @@ def record(
     agent_id: int | None = None,
     **data: Any,
 ) -> CallEvent:
-    """Append one event. It is published to live subscribers once the transaction commits."""
+    """Append one event. It is written, with the others of its transaction, when the
+    transaction commits (or before a query that may read it); its id is known from then on.
+    It is published to live subscribers once the transaction commits."""
     event = CallEvent(kind=kind, at=at, call_id=call_id, agent_id=agent_id, data=data)
-    session.add(event)
     session.info.setdefault(PENDING, []).append(event)
+    # Not added to the session: each query would flush it first, a flush of its own for an
+    # event that nothing reads in the same transaction, and the ORM writes them one
+    # statement each on SQLite. They are written together (see the listeners below).
+    session.info.setdefault(UNWRITTEN, []).append(event)
     return event
+
+
+def write_recorded(session: Session) -> None:
+    """Write the events recorded so far in one statement, and give them their ids."""
+    unwritten = session.info.pop(UNWRITTEN, None)
+    if not unwritten:
+        return
+    rows = [{"at": e.at, "kind": e.kind, "call_id": e.call_id, "agent_id": e.agent_id,
+             "data": e.data} for e in unwritten]
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # SQLite cannot say which RETURNING row is which in a batch. The transaction holds
+        # the database's one write lock, so the rows take the next ids in turn (rowid is one
+        # more than the largest): the last id names them all.
+        if len(rows) == 1:
+            last = connection.execute(_INSERT, rows[0]).lastrowid
+        else:
+            connection.execute(_INSERT, rows)
+            last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+        ids: Any = range(last - len(rows) + 1, last + 1)
+    else:
+        ids = connection.execute(_INSERT_RETURNING, rows).scalars().all()
+    for recorded, event_id in zip(unwritten, ids, strict=True):
+        recorded.id = event_id
+
+
+@orm_events.listens_for(Session, "before_commit")
+def _written_at_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        write_recorded(session)
+
+
+@orm_events.listens_for(Session, "after_soft_rollback")
+def _dropped_with_the_transaction(session: Session, previous: Any) -> None:
+    if previous.parent is None:
+        session.info.pop(UNWRITTEN, None)
+
+
+@orm_events.listens_for(Session, "do_orm_execute")
+def _written_before_reading(state: ORMExecuteState) -> None:
+    """A query that may read the call events sees the ones recorded in its transaction."""
+    if UNWRITTEN in state.session.info and _may_read_events(state):
+        write_recorded(state.session)
+
+
+def _may_read_events(state: ORMExecuteState) -> bool:
+    statement = state.statement
+    if not isinstance(statement, Select):
+        return True  # updates, deletes, text: rare here, so no need to look closer
+    return _selects_from_events(statement)
+
+
+def _selects_from_events(statement: Select) -> bool:
+    """Whether the log is among the statement's tables: in its columns, its explicit FROMs
+    or its joins, subqueries included. (Its final FROM list would say it for sure, but works
+    out the whole statement, at the cost of running it.)"""
+    froms = [*statement.columns_clause_froms, *getattr(statement, "_from_obj", ()),
+             *(join[0] for join in getattr(statement, "_setup_joins", ()))]
+    return _mentions_events(froms)
+
+
+def _mentions_events(froms: Any) -> bool:
+    for item in froms:
+        # The table itself, or the ORM's annotated copy of it (select(CallEvent)).
+        if isinstance(item, TableClause) and item.name == _EVENTS.name:
+            return True
+        if isinstance(item, Join) and _mentions_events((item.left, item.right)):
+            return True
+        element = getattr(item, "element", None)  # an alias, a subquery, a CTE
+        if isinstance(element, Select) and _selects_from_events(element):
+            return True
+        if isinstance(element, FromClause) and _mentions_events((element,)):
+            return True
+    return False
+
+
+_EVENTS = CallEvent.__table__
+_INSERT = insert(_EVENTS)
+_INSERT_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 
 
 def pending_kinds(session: Session) -> list[str]:
