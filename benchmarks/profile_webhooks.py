@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from benchmarks._databases import fresh_database
@@ -57,8 +59,21 @@ class Harness:
         self.validator = RequestValidator(SIM_AUTH_TOKEN)
         self.cpu: dict[str, float] = {}
         self.count: dict[str, int] = {}
+        # SQL statements and ORM flushes per step: the same on any machine, however busy.
+        self.statements: dict[str, int] = {}
+        self.flushes: dict[str, int] = {}
+        self.step = ""
+        event.listen(self.rt.db.engine, "before_cursor_execute", self._statement)
+        event.listen(Session, "after_flush", self._flush)
+
+    def _statement(self, *_args: Any) -> None:
+        self.statements[self.step] = self.statements.get(self.step, 0) + 1
+
+    def _flush(self, *_args: Any) -> None:
+        self.flushes[self.step] = self.flushes.get(self.step, 0) + 1
 
     def close(self) -> None:
+        event.remove(Session, "after_flush", self._flush)
         self.timers.scheduler.shutdown(wait=False)
         self.rt.db.dispose()
 
@@ -68,6 +83,7 @@ class Harness:
 
     def post(self, step: str, path: str, params: dict[str, str]) -> bytes:
         signature = self.validator.compute_signature(PUBLIC_URL + path, params)
+        self.step = step
         started = time.process_time()
         response = self.client.post(path, data=urlencode(params),
                                     content_type="application/x-www-form-urlencoded",
@@ -77,6 +93,7 @@ class Harness:
             raise RuntimeError(f"HTTP {response.status_code} from {path}: {response.data!r}")
         if self.dispatcher._wake.is_set():
             self.dispatcher._wake.clear()
+            self.step = "dispatcher round"
             started = time.process_time()
             self.dispatcher.run_once()
             self._charge("dispatcher round", started)
@@ -132,8 +149,8 @@ def run(*, calls: int, warmup: int, engine: str, profile: str | None) -> dict[st
         try:
             for index in range(warmup):
                 harness.call(index)
-            harness.cpu.clear()
-            harness.count.clear()
+            for figures in (harness.cpu, harness.count, harness.statements, harness.flushes):
+                figures.clear()
             profiler = cProfile.Profile() if profile else None
             started = time.process_time()
             if profiler:
@@ -147,7 +164,8 @@ def run(*, calls: int, warmup: int, engine: str, profile: str | None) -> dict[st
             harness.close()
     if profiler and profile:
         profiler.dump_stats(profile)
-    return {"calls": calls, "total": total, "cpu": harness.cpu, "count": harness.count}
+    return {"calls": calls, "total": total, "cpu": harness.cpu, "count": harness.count,
+            "statements": harness.statements, "flushes": harness.flushes}
 
 
 def main() -> None:
@@ -162,10 +180,14 @@ def main() -> None:
     calls, total = result["calls"], result["total"]
     print(f"{calls} calls on {args.engine}: {1000 * total / calls:.2f} ms CPU per call, "
           f"{1000 * total / (8 * calls):.2f} ms per webhook (dispatcher rounds included)")
+    statements, flushes = result["statements"], result["flushes"]
+    print(f"  {sum(statements.values()) / calls:.1f} SQL statements and "
+          f"{sum(flushes.values()) / calls:.1f} flushes per call")
     for step, cpu in sorted(result["cpu"].items(), key=lambda item: -item[1]):
         count = result["count"][step]
         print(f"  {step:18} {1000 * cpu / count:7.2f} ms each  x{count:5}  "
-              f"{100 * cpu / total:5.1f}%")
+              f"{100 * cpu / total:5.1f}%  {statements.get(step, 0) / count:5.1f} statements"
+              f"  {flushes.get(step, 0) / count:4.1f} flushes")
     if args.profile:
         pstats.Stats(args.profile).sort_stats("cumulative").print_stats(40)
 

@@ -55,10 +55,15 @@ def check_signature() -> None:
     )
 
 
-# Events after which no new match can be made: a caller walking the menus or hearing their
-# place in the queue changes nothing the router looks at. The router's own round every few
-# seconds covers what time alone changes (aging, skill expansion, finished wrap-ups).
-INERT_EVENTS = frozenset({"call.started", "ivr.node", "queue.announced", "callback.offered"})
+# Events after which no new match can be made: a caller walking the menus, hearing their
+# place in the queue, or leaving it while still waiting (no agent was theirs, and the next
+# caller with the same needs waited less, so fits no agent the leaver did not) changes
+# nothing the router looks at. The router's own round every few seconds covers what time
+# alone changes (aging, skill expansion, finished wrap-ups).
+INERT_EVENTS = frozenset({
+    "call.started", "ivr.node", "queue.announced", "callback.offered", "queue.result",
+    "queue.abandoned",
+})
 
 
 def answer(rt: Any, work: Any) -> Response:
