@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -94,6 +95,54 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class TurnLock:
+    """A reentrant lock that waiting threads get in the order they asked for it. Under load
+    every transaction waits its turn and none for ever: threading.RLock wakes its waiters
+    in no order, so the router's thread could lose to dozens of webhooks again and again
+    while callers waited for the agents it had found."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+        self._queue: deque[tuple[int, threading.Lock]] = deque()
+
+    def __enter__(self) -> TurnLock:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                self._depth += 1
+                return self
+            if self._owner is None and not self._queue:
+                self._owner, self._depth = me, 1
+                return self
+            turn = threading.Lock()
+            turn.acquire()
+            self._queue.append((me, turn))
+        try:
+            turn.acquire()  # released by the thread before us, which made us the owner
+        except BaseException:  # interrupted while waiting: leave the queue, or pass it on
+            with self._guard:
+                if (me, turn) in self._queue:
+                    self._queue.remove((me, turn))
+                    raise
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._queue:
+                self._owner, turn = self._queue.popleft()
+                self._depth = 1
+                turn.release()
+            else:
+                self._owner = None
+
+
 class Database:
     """An engine and its session factory."""
 
@@ -107,9 +156,10 @@ class Database:
         self.bus = bus  # an EventBus: committed call events go to live screens
         # SQLite has one writer at a time and every transaction here writes (BEGIN
         # IMMEDIATE). Threads of this process queue on a lock of their own, which hands over
-        # at once; waiting in SQLite's busy handler polls with sleeps of up to 100 ms, and
-        # the lock sits free in between. Other processes still wait in the busy handler.
-        self._writer = threading.RLock() if self.is_sqlite else nullcontext()
+        # at once and in turn; waiting in SQLite's busy handler polls with sleeps of up to
+        # 100 ms, and the lock sits free in between. Other processes still wait in the busy
+        # handler.
+        self._writer = TurnLock() if self.is_sqlite else nullcontext()
 
     @property
     def is_sqlite(self) -> bool:

@@ -67,7 +67,7 @@ def _eligible(entry_id_column, entry_waited, agent_id_column, policy: RoutingPol
 
 # The groups of waiting callers (one per skills_key): a loose index scan, one index seek per
 # group, so it costs the number of groups, not of callers. The same SQL on both engines.
-_GROUPS = text("""
+_GROUPS_CTE = """
 WITH RECURSIVE groups(skills_key) AS (
     SELECT MIN(skills_key) FROM queue_entries WHERE status = 'waiting'
     UNION ALL
@@ -75,19 +75,12 @@ WITH RECURSIVE groups(skills_key) AS (
             WHERE q.status = 'waiting' AND q.skills_key > groups.skills_key)
     FROM groups WHERE groups.skills_key IS NOT NULL
 )
-SELECT skills_key FROM groups WHERE skills_key IS NOT NULL
-""")
+"""
+_GROUPS = text(_GROUPS_CTE + "SELECT skills_key FROM groups WHERE skills_key IS NOT NULL")
 
 # The same groups with the time of entry of each one's longest-waiting caller: the one with
 # the most relaxed levels, so if no agent fits it, none fits the rest of the group.
-_GROUP_HEADS = text("""
-WITH RECURSIVE groups(skills_key) AS (
-    SELECT MIN(skills_key) FROM queue_entries WHERE status = 'waiting'
-    UNION ALL
-    SELECT (SELECT MIN(q.skills_key) FROM queue_entries q
-            WHERE q.status = 'waiting' AND q.skills_key > groups.skills_key)
-    FROM groups WHERE groups.skills_key IS NOT NULL
-)
+_GROUP_HEADS = text(_GROUPS_CTE + """
 SELECT skills_key,
        (SELECT MIN(q.entered_epoch) FROM queue_entries q
         WHERE q.status = 'waiting' AND q.skills_key = groups.skills_key) AS entered_epoch
