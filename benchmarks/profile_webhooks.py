@@ -143,7 +143,7 @@ def _enqueue(body: bytes) -> tuple[str, str]:
     return _path(enqueue.get("waitUrl", "")), _path(enqueue.get("action", ""))
 
 
-def run(*, calls: int, warmup: int, engine: str, profile: str | None) -> dict[str, Any]:
+def measure(*, calls: int, warmup: int, engine: str, profile: str | None) -> dict[str, Any]:
     with fresh_database(engine) as url, tempfile.TemporaryDirectory() as var:
         harness = Harness(url, Path(var))
         try:
@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--engine", default="sqlite")
     parser.add_argument("--profile", default=None, help="write cProfile stats here")
     args = parser.parse_args()
-    result = run(calls=args.calls, warmup=args.warmup, engine=args.engine,
+    result = measure(calls=args.calls, warmup=args.warmup, engine=args.engine,
                  profile=args.profile)
     calls, total = result["calls"], result["total"]
     print(f"{calls} calls on {args.engine}: {1000 * total / calls:.2f} ms CPU per call, "
