@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata, util
@@ -276,13 +277,28 @@ _process_model: Any = None
 _process_label = ""
 
 
-def _init_worker(model_path: str) -> None:
+def _init_worker(model_path: str, service_pid: int) -> None:
     global _process_model, _process_label
+    _exit_with_parent(service_pid)
     # One core per worker: the pool, not the linear algebra, spreads the work over the CPUs.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _process_model = load_model(Path(model_path))
     _process_label = model_label(Path(model_path))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the service that started it (`parent`, its pid) is gone, killed
+    without a chance to stop its pool: otherwise the worker would wait for work for ever,
+    holding its model in memory."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(2.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _transcribe_in_worker(data: bytes, speakers: tuple[str, ...]) -> Transcript:
@@ -314,7 +330,7 @@ class TranscriptionPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(str(self.model_path),),
+            initargs=(str(self.model_path), os.getpid()),
         )
 
     def warm_up(self) -> None:

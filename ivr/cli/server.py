@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 
 import click
 
@@ -51,17 +52,25 @@ def serve(cli: CliContext, host: str, port: int) -> None:
     )
     if settings.is_sim:
         click.echo("ivr: offline carrier ready; place a call from another terminal with: ivr call")
+    # SIGTERM (docker stop, systemd, kill) stops as Ctrl-C does: the timers, the router and
+    # the transcription processes end with the service instead of outliving it.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("ivr: stopping")
+        server.serve_forever()  # returns on Ctrl-C and SIGTERM: werkzeug ends it quietly
     finally:
+        click.echo("ivr: stopping")
         runtime.dispatcher.stop()
         if timers is not None:
             timers.shutdown()
         if runtime.carrier is not None:
             runtime.carrier.shutdown()
+        if runtime.recordings is not None:
+            runtime.recordings.shutdown(wait=False)
         server.server_close()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @click.command()

@@ -98,9 +98,35 @@ def test_db_upgrade_then_serve_answers_health(database_url, tmp_path) -> None:
         assert health["status"] == "ok"
         assert health["telephony"] == "sim"
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)  # what docker stop and systemd send
         output, _ = server.communicate(timeout=20)
     assert "serving on http://127.0.0.1" in output
+    assert "ivr: stopping" in output
+    assert server.returncode == 0, output
+
+
+def test_a_transcription_worker_ends_when_the_service_is_killed(tmp_path) -> None:
+    """A service killed without a chance to stop its pool (SIGKILL, out of memory) leaves no
+    worker process behind holding a model."""
+    worker = ("import sys, time; from recordings.transcribe import _exit_with_parent; "
+              "_exit_with_parent(int(sys.argv[1])); time.sleep(300)")
+    service = ("import os, subprocess, sys, time; "
+               f"child = subprocess.Popen([sys.executable, '-c', {worker!r}, str(os.getpid())]); "
+               "print(child.pid, flush=True); time.sleep(300)")
+    parent = subprocess.Popen([sys.executable, "-c", service], cwd=PROJECT_ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    wait_for(lambda: not _running(child), what="the orphaned worker to exit", timeout=60)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")  # an exited process not yet reaped is a zombie
 
 
 def test_worker_leads_the_timers_and_stops_on_sigterm(database_url, tmp_path) -> None:
