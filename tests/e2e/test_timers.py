@@ -3,13 +3,14 @@ fires on time after it, run by the new leader."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
 from callback import service as callbacks
 from callback.models import Callback
 from ivr.calls.models import Call, CallEvent
+from ivr.clock import ManualClock
 from ivr.jobs import Timers
 from ivr.routing import queue
 
@@ -75,7 +76,11 @@ def test_follow_ups_due_in_the_same_minute_share_one_stored_job_of_each_kind(liv
     from callback import followups
     from callback.models import FollowUp
 
-    live = live_factory(customer_hours="00:00-23:59")
+    # Mid-morning tomorrow, whatever the hour the suite runs: late in the day the escalation
+    # time of a same-day follow-up is 'now', which differs from one follow-up to the next.
+    ten_today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    live = live_factory(clock=ManualClock(ten_today + timedelta(days=1)),
+                        customer_hours="00:00-23:59")
     timers = Timers(live.runtime)
     live.runtime.timers = timers
     timers.start()
