@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -144,7 +144,7 @@ def rekey(session: Session, *, policy: RoutingPolicy) -> int:
     """Give the entries still to be routed the order keys of `policy`: the keys of entries
     made under another aging setting (before a restart with a new IVR_AGING_PER_MINUTE)
     would put them out of the router's order. Returns the number of entries re-keyed."""
-    key = literal(policy.aging_per_minute) * QueueEntry.entered_epoch / 60.0 - QueueEntry.priority
+    key = policy.order_key(QueueEntry.priority, QueueEntry.entered_epoch)  # the same, in SQL
     result = session.execute(
         update(QueueEntry)
         .where(QueueEntry.status.in_(("waiting", "scheduled")), QueueEntry.order_key != key)
