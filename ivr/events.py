@@ -86,7 +86,14 @@ def _written_before_reading(state: ORMExecuteState) -> None:
         write_recorded(state.session)
 
 
+# Execution options of a statement that is known not to read the log (SQL text, whose
+# tables cannot be looked at): the events recorded so far wait for the commit.
+NOT_READING_EVENTS = {"ivr_reads_events": False}
+
+
 def _may_read_events(state: ORMExecuteState) -> bool:
+    if not state.execution_options.get("ivr_reads_events", True):
+        return False
     statement = state.statement
     if not isinstance(statement, Select):
         return True  # updates, deletes, text: rare here, so no need to look closer

@@ -42,18 +42,27 @@ def set_state(
     if state == "available":
         agent.idle_since = now
         agent.wrapup_until = None
+    record_change(session, agent_id=agent.id, state=state, previous=previous, since=since,
+                  now=now, reason=agent.state_reason, by=by)
+    return True
+
+
+def record_change(
+    session: Session, *, agent_id: int, state: str, previous: str, since: datetime,
+    now: datetime, reason: str | None = None, by: str | None = None,
+) -> None:
+    """The event of a change of state, for a change made here or in SQL (the router's)."""
     events.record(
         session,
         "agent.state",
         at=now,
-        agent_id=agent.id,
+        agent_id=agent_id,
         state=state,
         previous=previous,
-        reason=agent.state_reason,
+        reason=reason,
         seconds_in_previous=round((now - since).total_seconds(), 3),
         by=by,
     )
-    return True
 
 
 def choose_state(

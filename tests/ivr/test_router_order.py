@@ -7,10 +7,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from ivr import events
 from ivr.routing import queue
-from ivr.routing.models import ROUTING_POLICY, QueueEntry
+from ivr.routing.models import ROUTING_POLICY, QueueEntry, Reservation
 from ivr.routing.policy import RoutingPolicy
-from ivr.routing.router import best_entries_for_agent, parse_skills_key
+from ivr.routing.router import best_entries_for_agent, parse_skills_key, route_agent
 from ivr.routing.supervision import set_priority
 from tests.ivr.test_router import POLICY, new_agent, new_caller
 
@@ -51,6 +54,41 @@ def test_the_best_callers_for_an_agent_are_those_of_the_definition(db, clock):
                 session, agent_id=agent.id, now=clock.now(), policy=POLICY, limit=5
             )
             assert found == expected[:5], levels
+
+
+def test_a_free_agent_is_given_the_best_caller_of_the_definition(db, clock):
+    """route_agent: on PostgreSQL one locking statement that writes the reservation too, on
+    SQLite the candidates and then the reservation; the same caller either way, and the
+    session sees the rows as written."""
+    draws = random.Random(11)
+    with db.transaction() as session:
+        entries, made = [], 0
+        for _ in range(60):
+            needs = {draws.choice(SKILLS): draws.randint(1, 3)}
+            entries.append(new_caller(session, clock, needs, priority=draws.choice((1, 2, 5))))
+            clock.advance(timedelta(seconds=draws.uniform(0, 40)))
+        for n in range(6):
+            levels = {name: draws.randint(1, 5) for name in draws.sample(SKILLS, 2)}
+            agent = new_agent(session, clock, f"free{n}", levels)
+            waiting = [entry for entry in entries if entry.status == "waiting"]
+            expected = by_definition(waiting, levels, clock.now(), POLICY)
+            reservation = route_agent(session, agent_id=agent.id, now=clock.now(), policy=POLICY)
+            if not expected:
+                assert reservation is None
+                continue
+            assert reservation.entry_id == expected[0], levels
+            made += 1
+            entry = session.get(QueueEntry, expected[0])
+            assert (entry.status, entry.agent_id) == ("reserved", agent.id)
+            assert agent.state == "reserved" and agent.state_since == clock.now()
+            session.flush()
+            stored = session.execute(
+                select(Reservation.status, Reservation.agent_id).where(
+                    Reservation.id == reservation.id)
+            ).one()
+            assert tuple(stored) == ("offered", agent.id)
+            assert events.pending_kinds(session)[-2:] == ["agent.state", "routing.reserved"]
+        assert made >= 4
 
 
 def test_a_raised_priority_moves_the_caller_ahead(db, clock):
