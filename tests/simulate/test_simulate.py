@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ivr.calls.models import Call, CallEvent
 from ivr.routing.agents import add_agent
-from ivr.routing.models import Agent
+from ivr.routing.models import Agent, QueueEntry, Reservation
 from ivr.routing.presence import set_state
 from ivr.users.service import add_user
 
@@ -132,6 +132,8 @@ def test_other_agents_are_paused_for_the_run_and_given_back(service, simulator, 
             now=now,
         )
         set_state(session, agent=alice, state="available", now=now)
+        session.flush()
+        alice_id = alice.id
     result = simulator(
         "--calls",
         "5",
@@ -152,7 +154,23 @@ def test_other_agents_are_paused_for_the_run_and_given_back(service, simulator, 
     assert {c["agent"] for c in report["calls"] if c["agent"]} <= {"sim-agent-01", "sim-agent-02"}
     with service.db.transaction() as session:
         states = dict(session.execute(select(Agent.name, Agent.state)).all())
-    assert states == {"alice": "available", "sim-agent-01": "offline", "sim-agent-02": "offline"}
+        changes = [
+            (data["state"], data["by"]) for data in session.scalars(
+                select(CallEvent.data)
+                .where(CallEvent.kind == "agent.state", CallEvent.agent_id == alice_id)
+                .order_by(CallEvent.id))
+        ]
+        offered = session.scalars(
+            select(QueueEntry.kind).join(Reservation, Reservation.entry_id == QueueEntry.id)
+            .where(Reservation.agent_id == alice_id)).all()
+    assert states["sim-agent-01"] == states["sim-agent-02"] == "offline"
+    # Paused while the run lasted, available again at its end: from then on the router may
+    # give her a follow-up callback the run left waiting (its agents signed out), nothing
+    # else.
+    assert changes[:3] == [("available", None), ("not-ready", "sim-supervisor"),
+                           ("available", "sim-supervisor")]
+    assert set(offered) <= {"callback"}
+    assert states["alice"] == "available" or offered
 
 
 def test_the_text_report_has_the_table_and_says_every_call_is_accounted_for(
