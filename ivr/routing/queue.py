@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ivr import events
 from ivr.calls.models import Call
@@ -33,17 +33,21 @@ def skills_key(skills: dict[str, int]) -> str:
     return ",".join(f"{name}:{level}" for name, level in sorted(skills.items()))
 
 
+# One call's entry: its required skills load if asked for (most webhooks that look up the
+# entry never do), not with it as when many entries are listed.
+_ONE_ENTRY = select(QueueEntry).options(lazyload(QueueEntry.required))
+
+
 def waiting_entry(session: Session, *, call: Call) -> QueueEntry | None:
     return session.scalar(
-        select(QueueEntry).where(QueueEntry.call_id == call.id, QueueEntry.status == "waiting")
+        _ONE_ENTRY.where(QueueEntry.call_id == call.id, QueueEntry.status == "waiting")
     )
 
 
 def open_entry(session: Session, *, call: Call) -> QueueEntry | None:
     """The call's entry that is still in play: waiting, reserved or connected."""
     return session.scalar(
-        select(QueueEntry)
-        .where(
+        _ONE_ENTRY.where(
             QueueEntry.call_id == call.id,
             QueueEntry.status.in_(("waiting", "reserved", "connected")),
         )
