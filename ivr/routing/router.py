@@ -117,8 +117,9 @@ FROM groups WHERE skills_key IS NOT NULL
 UNION ALL""" + _FREE_SQL + """UNION ALL
 SELECT 'wrapped-up', NULL, NULL, agents.id, NULL, NULL FROM agents
 WHERE agents.state = 'wrap-up' AND agents.wrapup_until <= :now
-""").bindparams(bindparam("now", type_=UTCDateTime())).columns(**_ROUND_COLUMNS)
-_ROUND = _ROUND.execution_options(**NOT_READING_EVENTS)
+""").bindparams(bindparam("now", type_=UTCDateTime())).columns(
+    **_ROUND_COLUMNS
+).execution_options(**NOT_READING_EVENTS)
 
 # A group's best callers: one index range (ix_queue_entries_status_group_order). Written as
 # SQL text because a decision joins one of these per group the agent fits, and building
@@ -207,6 +208,7 @@ class Round:
 
 
 def look(session: Session, *, now: datetime) -> Round:
+    """The groups, the free agents and the finished wrap-ups, in one read."""
     return _seen(session.execute(_ROUND, {"now": now}))
 
 
