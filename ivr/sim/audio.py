@@ -9,6 +9,7 @@ first. A paused span is silent (PauseBehavior=silence) or cut out (skip)."""
 from __future__ import annotations
 
 import io
+import math
 import shutil
 import struct
 import subprocess
@@ -159,7 +160,10 @@ def _place(track: bytearray, pcm: bytes, offset: float) -> None:
 
 
 def _silence(track: bytearray, start: float, end: float) -> None:
-    first, last = _byte(start), min(len(track), _byte(end))
+    # Every sample the paused span touches is silent: rounding either edge inwards would let
+    # a sample of what was said while paused through.
+    first = max(0, math.floor(start * SAMPLE_RATE)) * BYTES_PER_SAMPLE
+    last = min(len(track), math.ceil(end * SAMPLE_RATE) * BYTES_PER_SAMPLE)
     if last > first:
         track[first:last] = bytes(last - first)
 

@@ -54,6 +54,16 @@ def test_a_paused_span_is_silence():
     assert loudness(unpaused[1], rate, *pause) > 1000  # the agent was speaking then
 
 
+def test_a_pause_between_samples_silences_every_sample_it_touches():
+    # The carrier's offsets are wall-clock readings, not sample boundaries.
+    pause = (1.00009, 2.99991)  # 8000.72 and 23999.28 samples
+    rate, tracks = channels_of(audio.recording_wav(DIALOGUE_SECONDS, 2, SCRIPT, pauses=[pause]))
+    agent = tracks[1]
+    assert max(abs(value) for value in agent[8000:24000]) == 0
+    _, unpaused = channels_of(audio.recording_wav(DIALOGUE_SECONDS, 2, SCRIPT))
+    assert max(abs(value) for value in unpaused[1][8000:24000]) > 1000
+
+
 def test_a_skipped_pause_is_cut_out():
     pause = (1.0, 3.0)
     kept = DIALOGUE_SECONDS - 2.0  # the carrier's duration leaves the paused span out
