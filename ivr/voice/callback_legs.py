@@ -4,6 +4,8 @@ count as not reached."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
@@ -16,6 +18,7 @@ from ivr.cases import service as cases
 from ivr.routing import reservations
 from ivr.routing.estimate import rounded_minutes
 from ivr.routing.models import Reservation
+from ivr.routing.presence import set_state
 from ivr.runtime import current
 from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
@@ -111,6 +114,25 @@ def _requeue(reservation: Reservation, callback_status: str) -> None:
         entry.left_at = None
 
 
+def _agent_left(session: Session, reservation: Reservation, attempt: CallbackAttempt, *,
+                now: datetime) -> None:
+    """The agent hung up before the customer was reached (during the whisper or the ringing):
+    the customer keeps their place and no attempt is counted. The agent goes not-ready
+    ("declined"), as one who does not answer does: available at once, they would be the
+    free agent the router rings with the same callback again, and again. Whichever of the
+    carrier's two callbacks comes second changes nothing: by then the entry may be another
+    agent's."""
+    if attempt.result is not None:
+        return
+    rt = current()
+    callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
+                             calendar=rt.calendar, policy=rt.callbacks)
+    reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
+    set_state(session, agent=reservation.agent, state="not-ready", now=now, reason="declined",
+              by="router")
+    _requeue(reservation, attempt.callback.status)
+
+
 @bp.post("/callback/<int:rid>/done")
 def callback_done(rid: int) -> Response:
     """The customer's leg ended: reached (and talked), or not."""
@@ -131,6 +153,10 @@ def callback_done(rid: int) -> Response:
             result = "agent-missed"  # the agent hung up before the customer answered
         else:
             result = "machine" if machine else (dial_status or "failed")
+        if result == "agent-missed":
+            _agent_left(session, reservation, attempt, now=now)
+            response.hangup()
+            return str(response)
         callbacks.finish_attempt(session, attempt=attempt, result=result, now=now,
                                  calendar=rt.calendar, policy=rt.callbacks)
         if result == "completed":
@@ -165,12 +191,7 @@ def callback_agent_status(rid: int) -> Response:
         if reservation.status == "connected":
             if attempt is None or attempt.result is not None:
                 return False
-            # The agent hung up before the customer was reached (during the whisper): the
-            # customer keeps their place and no attempt is counted.
-            callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
-                                     calendar=rt.calendar, policy=rt.callbacks)
-            reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
-            _requeue(reservation, attempt.callback.status)
+            _agent_left(session, reservation, attempt, now=now)
             return True
         if reservation.status != "offered":
             return False

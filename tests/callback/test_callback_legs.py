@@ -4,13 +4,14 @@ and its queue entry, whichever of the carrier's two callbacks arrives first."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from callback import service as callbacks
 from callback.models import Callback, CallbackAttempt
 from ivr.calls.models import Call
 from ivr.routing import queue, reservations
 from ivr.routing.agents import add_agent
-from ivr.routing.models import QueueEntry
+from ivr.routing.models import Agent, QueueEntry
 from ivr.routing.policy import RoutingPolicy
 from ivr.routing.presence import set_state
 from ivr.routing.router import sweep
@@ -71,9 +72,17 @@ def test_the_agent_hanging_up_before_the_customer_answers_keeps_the_callbacks_pl
     # No attempt at the customer is used up; the entry is back in the router at its place.
     assert state(db, callback_id) == ("pending", 0, "waiting", ["agent-missed"])
     with db.transaction() as session:
-        again = sweep(session, now=session.get(Callback, callback_id).created_at,
-                      policy=RoutingPolicy(wrap_up_seconds=0))
-        assert [r.entry_id for r in again] == [session.get(Callback, callback_id).entry_id]
+        ann = session.scalars(select(Agent).where(Agent.name == "ann")).one()
+        # Ann is not rung with the same callback again at once: she goes not-ready.
+        assert (ann.state, ann.state_reason) == ("not-ready", "declined")
+        now = session.get(Callback, callback_id).created_at
+        assert sweep(session, now=now, policy=RoutingPolicy(wrap_up_seconds=0)) == []
+        bob = add_agent(session, name="bob", endpoint="client:bob", skills={"billing": 1},
+                        now=now)
+        set_state(session, agent=bob, state="available", now=now)
+        again = sweep(session, now=now, policy=RoutingPolicy(wrap_up_seconds=0))
+        assert [(r.entry_id, r.agent_id) for r in again] == [
+            (session.get(Callback, callback_id).entry_id, bob.id)]
 
 
 def test_a_customer_who_does_not_answer_is_tried_again_later(carrier_post, db, dialing):
@@ -82,3 +91,26 @@ def test_a_customer_who_does_not_answer_is_tried_again_later(carrier_post, db, d
                           leg(DialCallStatus="no-answer", CallStatus="in-progress"))
     assert answer.status_code == 200
     assert state(db, callback_id) == ("scheduled", 1, "scheduled", ["no-answer"])
+
+
+def test_the_carriers_second_callback_leaves_the_callback_to_the_next_agent(
+    carrier_post, db, dialing
+):
+    rid, callback_id = dialing
+    assert carrier_post(f"/voice/callback/{rid}/agent-status",
+                        leg(CallStatus="completed")).status_code == 204
+    with db.transaction() as session:
+        callback = session.get(Callback, callback_id)
+        bob = add_agent(session, name="bob", endpoint="client:bob", skills={"billing": 1},
+                        now=callback.created_at)
+        set_state(session, agent=bob, state="available", now=callback.created_at)
+        (offer,) = sweep(session, now=callback.created_at,
+                         policy=RoutingPolicy(wrap_up_seconds=0))
+        entry_id, bob_id = callback.entry_id, bob.id
+    # The <Dial>'s action for Ann's leg arrives after Bob was offered the callback.
+    assert carrier_post(f"/voice/callback/{rid}/done",
+                        leg(DialCallStatus="canceled", CallStatus="completed")).status_code == 200
+    with db.transaction() as session:
+        entry = session.get(QueueEntry, entry_id)
+        assert (entry.status, entry.agent_id) == ("reserved", bob_id)
+        assert session.get(Callback, callback_id).status == "pending"
