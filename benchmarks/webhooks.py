@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -154,7 +153,9 @@ def _server(command: list[str], *, env: dict[str, str]) -> Iterator[str]:
             _wait_healthy(url, process, log)
             yield url
         finally:
-            process.send_signal(signal.SIGINT)
+            # SIGTERM, not SIGINT: a shell starts a background job (`make bench &`) with
+            # SIGINT ignored, and its children inherit that; `ivr serve` stops on SIGTERM.
+            process.terminate()
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
