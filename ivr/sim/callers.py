@@ -28,7 +28,9 @@ class CallerScript:
     "billing", or None for silence. Once they run out the caller stays silent."""
 
     answers: list[str | None] = field(default_factory=list)
-    patience: float | None = None  # seconds in a queue before hanging up; None = never
+    # Seconds holding in a queue before hanging up (None = never); answering the queue's
+    # question (the callback offer) stops it.
+    patience: float | None = None
     hangup_after: float | None = None  # seconds after the call starts; None = never
     barge_in: bool = False  # answer during the prompt rather than after it
     answer: bool = True  # outbound: picks up at all

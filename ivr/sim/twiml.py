@@ -204,6 +204,11 @@ class Interpreter:
         if isinstance(self.leg.party, CallerScript):
             answer = self.leg.party.next_answer()
             if answer:
+                if self.queue is not None:
+                    # Answering the wait loop's question (taking the callback offer), the
+                    # caller is dealing with the service now, not holding: their patience
+                    # stops, and they hear the confirmation out.
+                    self.line.hang_up_after("patience", None)
                 self.line.give(answer)
 
     def gather(self, verb: Verb, doc: Document) -> Target | None:

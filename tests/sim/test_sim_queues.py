@@ -134,6 +134,29 @@ def test_a_caller_who_runs_out_of_patience_hangs_up_in_the_queue(sim, wait_for):
     assert sim.carrier.queue_members("support") == []
 
 
+def test_a_caller_who_takes_the_offer_hears_it_confirmed_whatever_their_patience(sim, wait_for):
+    def offer(hit: object) -> str:
+        response = VoiceResponse()
+        gather = Gather(action="/voice/queue/offer", num_digits=1, timeout=3)
+        gather.say("Press 1 for a callback.")
+        response.append(gather)
+        return str(response)
+
+    confirmed = VoiceResponse()
+    confirmed.say("We will call you back.")
+    confirmed.pause(length=8)  # longer than the caller would hold
+    confirmed.hangup()
+    sim.service.on("/voice/incoming", enqueue())
+    sim.service.on("/voice/queue/wait", offer)
+    sim.service.on("/voice/queue/offer", str(confirmed))
+    sid = sim.carrier.place_call(CALLER, caller=CallerScript(answers=["1"], patience=4))
+    wait_for(lambda: sim.ended(sid), what="the call to end")
+
+    assert [hit.form["Digits"] for hit in sim.service.hits_to("/voice/queue/offer")] == ["1"]
+    assert "We will call you back." in [e["text"] for e in sim.events(sid, "say")]
+    assert sim.events(sid, "hangup")[0]["by"] == "service"
+
+
 def test_an_interactive_caller_hanging_up_leaves_the_queue(sim, wait_for):
     sim.service.on("/voice/incoming", enqueue())
     sim.service.on("/voice/queue/wait", hold)
