@@ -1,7 +1,8 @@
 """Routing decision time with a long queue: 10,000 waiting callers and 1,000 agents, all but
 one agent on a call. Three decisions, each timed alone with its writes (flushed) in its own
 transaction, which commits as the service's do; what it changed is then put back (untimed),
-so every repetition sees the same queue:
+so every repetition sees the same queue. Five decisions of each kind run first and are not
+counted (the first is reported as the cold one):
 
 - an agent comes free: the best caller they may take (`route_agent`);
 - a caller arrives and one agent is free: `route_entry`;
@@ -46,10 +47,14 @@ EXTRA = "spanish"
 PRIORITIES = (1, 1, 1, 1, 1, 1, 1, 2, 3, 5)  # most callers 1; VIPs, repeat callers, outages
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 POLICY = RoutingPolicy()
+# Decisions of each kind before the timed ones: the first after start-up prepares its
+# statements and fills the caches (it is reported, as "cold ms"); a running service has done
+# that long before, and one such decision in 200 would otherwise be the p99.
+WARMUP = 5
 
 
 def run(options: Options) -> list[Measurement]:
-    waiting, agents, repeats = (200, 20, 5) if options.smoke else (10_000, 1_000, 200)
+    waiting, agents, repeats = (200, 20, 5) if options.smoke else (10_000, 1_000, 1_000)
     found = []
     for engine in options.engines:
         with fresh_database(engine, postgres=options.postgres_url) as url:
@@ -58,15 +63,15 @@ def run(options: Options) -> list[Measurement]:
                 fill(db, waiting=waiting, agents=agents, seed=1)
                 settle_garbage()
                 for name, decide in DECISIONS.items():
-                    times = measure(db, decide, repeats=repeats, seed=2)
-                    found.append(_measurement(name, engine, waiting, agents, times))
+                    times, cold = measure(db, decide, repeats=repeats, seed=2)
+                    found.append(_measurement(name, engine, waiting, agents, times, cold))
             finally:
                 db.dispose()
     return found
 
 
 def _measurement(name: str, engine: str, waiting: int, agents: int,
-                 times: list[float]) -> Measurement:
+                 times: list[float], cold: float) -> Measurement:
     ordered = sorted(times)
     p99 = 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     figures = {
@@ -75,6 +80,7 @@ def _measurement(name: str, engine: str, waiting: int, agents: int,
         "mean ms": round(1000 * fmean(ordered), 3),
         "max ms": round(1000 * ordered[-1], 3),
         "decisions": len(ordered),
+        "cold ms": round(1000 * cold, 3),
     }
     return Measurement("routing", f"{name}, {waiting:,} waiting, {agents:,} agents, {engine}",
                        figures, target=f"p99 <= {TARGET_P99_MS:g} ms",
@@ -186,13 +192,15 @@ DECISIONS: dict[str, Decision] = {
 }
 
 
-def measure(db: Database, decide: Decision, *, repeats: int, seed: int) -> list[float]:
-    """Seconds each decision took. It commits, as in the service (a rolled-back transaction
-    would also drop the connection's prepared statements, which the service keeps), and the
-    queue is then put back as it was."""
+def measure(db: Database, decide: Decision, *, repeats: int, seed: int,
+            warmup: int = WARMUP) -> tuple[list[float], float]:
+    """Seconds each of `repeats` decisions took, after `warmup` decisions not counted, and
+    how long the first of those (the cold one) took. Each commits, as in the service (a
+    rolled-back transaction would also drop the connection's prepared statements, which the
+    service keeps), and the queue is then put back as it was."""
     draws = random.Random(seed)
     times = []
-    for _ in range(repeats):
+    for _ in range(warmup + repeats):
         with db.transaction() as session:
             decision = decide(session, draws)
             session.flush()
@@ -202,7 +210,7 @@ def measure(db: Database, decide: Decision, *, repeats: int, seed: int) -> list[
             times.append(time.perf_counter() - started)
         with db.transaction() as session:
             put_back(session)
-    return times
+    return times[warmup:], times[0]
 
 
 def put_back(session: Session) -> None:
