@@ -5,6 +5,7 @@ by text; a caller who names a case goes to its owner."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,9 @@ from ivr.cases.models import Case, Incident
 from ivr.routing import queue
 from ivr.routing.models import Agent, QueueEntry, Reservation
 from ivr.routing.router import reserve
+from ivr.telephony import TelephonyError
+
+log = logging.getLogger(__name__)
 
 
 def subject_of(call: Call, entry: QueueEntry | None) -> str:
@@ -138,7 +142,9 @@ def incident_for(session: Session, call: Call, skills: dict[str, int]) -> Incide
 
 
 def send_due_texts(rt: Any, *, now: datetime | None = None) -> int:
-    """Send the held texts whose time has come, one transaction each."""
+    """Send the held texts whose time has come, one transaction each; first, the texts a
+    stopped sender left `sending` are looked up at the carrier (`recover_stale_texts`)."""
+    recover_stale_texts(rt, now=now)
     with rt.db.transaction() as session:
         ids = messages.due_texts(session, now=now or rt.clock.now())
     return send_texts(rt, ids)
@@ -152,7 +158,7 @@ def send_texts(rt: Any, ids: list[int]) -> int:
     sent = 0
     for message_id in ids:
         with rt.db.transaction() as session:
-            outgoing = messages.claim(session, message_id=message_id)
+            outgoing = messages.claim(session, message_id=message_id, now=rt.clock.now())
         if outgoing is None:
             continue
         sid, error = messages.transmit(rt.telephony, outgoing, from_=rt.settings.support_number)
@@ -160,3 +166,31 @@ def send_texts(rt: Any, ids: list[int]) -> int:
             sent += messages.settle(session, message_id=message_id, sid=sid, error=error,
                                     now=rt.clock.now())
     return sent
+
+
+def recover_stale_texts(rt: Any, *, now: datetime | None = None) -> dict[str, int]:
+    """Texts a sender took and never settled (the process stopped while the carrier was
+    called): the carrier is asked for each, with no transaction open. One it holds is
+    recorded as sent, with its sid; one it never got goes back to held and out with the
+    next due texts. No text is lost, and none is sent twice that the carrier shows it took.
+    A carrier that does not answer is asked again at the next round."""
+    with rt.db.transaction() as session:
+        stale = messages.stale_claims(session, now=now or rt.clock.now())
+    outcome = {"sent": 0, "held": 0}
+    for claimed in stale:
+        try:
+            texts = rt.telephony.texts_to(claimed.to_number)
+        except TelephonyError as exc:
+            log.warning("text %s: cannot ask the carrier about it yet: %s",
+                        claimed.message_id, exc)
+            continue
+        sid = messages.carrier_sid(claimed, texts)
+        with rt.db.transaction() as session:
+            status = messages.resolve_stale(session, claimed=claimed, sid=sid,
+                                            now=rt.clock.now())
+        if status is not None:
+            outcome[status] += 1
+            log.warning("text %s was left sending by a stopped sender: %s", claimed.message_id,
+                        f"the carrier has it ({sid})" if sid else "the carrier never got it; "
+                        "it goes out again")
+    return outcome

@@ -17,6 +17,7 @@ from ivr import events
 from ivr.calendar import BusinessCalendar
 from ivr.cases.models import Case, TextMessage
 from ivr.telephony import Telephony, TelephonyError
+from ivr.telephony.port import SentText
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +132,14 @@ class Outgoing:
     body: str
 
 
-def claim(session: Session, *, message_id: int) -> Outgoing | None:
+def claim(session: Session, *, message_id: int, now: datetime) -> Outgoing | None:
     """Take a held text for sending (status "sending"), or None when another sender took it
     first or it is no longer held: each text goes out at most once, whichever process finds
     it due. The carrier is called after this transaction ends (`transmit`)."""
     taken = session.execute(
         update(TextMessage)
         .where(TextMessage.id == message_id, TextMessage.status == "held")
-        .values(status="sending")
+        .values(status="sending", claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     if not taken.rowcount:
@@ -173,3 +174,57 @@ def settle(session: Session, *, message_id: int, sid: str | None, error: str | N
                   case_id=message.case_id, message_id=message.id, purpose=message.purpose,
                   sid=message.sid)
     return message.status == "sent"
+
+
+# A sender hands a text to the carrier within seconds (the client's timeout is shorter); one
+# still `sending` after this was left by a sender that stopped between the two.
+STALE_CLAIM = timedelta(minutes=10)
+# The carrier's clock and ours may differ a little: a text it took this long before our
+# claim is not the one claimed.
+CLOCK_SLACK = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A text left `sending`: what to look for at the carrier."""
+
+    message_id: int
+    to_number: str
+    body: str
+    claimed_at: datetime
+
+
+def stale_claims(session: Session, *, now: datetime) -> list[Claimed]:
+    rows = session.execute(
+        select(TextMessage.id, TextMessage.to_number, TextMessage.body, TextMessage.claimed_at)
+        .where(TextMessage.status == "sending", TextMessage.claimed_at <= now - STALE_CLAIM)
+        .order_by(TextMessage.id)
+    ).all()
+    return [Claimed(*row) for row in rows]
+
+
+def carrier_sid(claimed: Claimed, texts: list[SentText]) -> str | None:
+    """The carrier's sid of the claimed text among the texts it holds for that number: the
+    same words, taken no earlier than the claim."""
+    for text in texts:
+        if text.body == claimed.body and text.created_at >= claimed.claimed_at - CLOCK_SLACK:
+            return text.sid
+    return None
+
+
+def resolve_stale(session: Session, *, claimed: Claimed, sid: str | None,
+                  now: datetime) -> str | None:
+    """A stale claim, once the carrier was asked: sent (it holds the text) or held again to
+    go out with the next due texts (it never got it). Returns which, or None when the text
+    is no longer as it was found (another process resolved it)."""
+    message = session.get(TextMessage, claimed.message_id, with_for_update=True)
+    if message is None or message.status != "sending" or message.claimed_at != claimed.claimed_at:
+        return None
+    if sid is not None:
+        message.status, message.sid, message.sent_at = "sent", sid, now
+    else:
+        message.status, message.send_after, message.claimed_at = "held", now, None
+    events.record(session, "text.recovered", at=now, case_id=message.case_id,
+                  message_id=message.id, purpose=message.purpose, status=message.status,
+                  sid=sid)
+    return message.status

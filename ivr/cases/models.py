@@ -155,5 +155,8 @@ class TextMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     send_after: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a sender took it: a text still `sending` long after was left by a sender that
+    # stopped, and is looked up at the carrier (`messages.stale_claims`).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sid: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)

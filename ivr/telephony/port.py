@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -12,6 +14,15 @@ class TelephonyError(RuntimeError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class SentText:
+    """A text the carrier holds: its sid, what it says and when the carrier took it."""
+
+    sid: str
+    body: str
+    created_at: datetime
 
 
 class Telephony(Protocol):
@@ -50,3 +61,7 @@ class Telephony(Protocol):
 
     def send_sms(self, *, to: str, from_: str, body: str) -> str:
         """Send a text message; returns its sid."""
+
+    def texts_to(self, to: str, *, limit: int = 20) -> list[SentText]:
+        """The carrier's latest texts to `to`, newest first: what it took, whatever we
+        recorded."""

@@ -8,7 +8,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from ivr.settings import Settings
-from ivr.telephony.port import TelephonyError
+from ivr.telephony.port import SentText, TelephonyError
 
 
 def make_client(settings: Settings) -> Client:
@@ -106,6 +106,11 @@ class TwilioTelephony:
         with _carrier_errors(f"texting {to}"):
             message = self.client.messages.create(to=to, from_=from_, body=body)
         return str(message.sid)
+
+    def texts_to(self, to: str, *, limit: int = 20) -> list[SentText]:
+        with _carrier_errors(f"listing the texts to {to}"):
+            found = self.client.messages.list(to=to, limit=limit)
+        return [SentText(str(m.sid), m.body or "", m.date_created) for m in found]
 
 
 class _carrier_errors:
