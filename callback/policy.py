@@ -25,4 +25,7 @@ class CallbackPolicy:
     follow_up_priority: int = 0
     escalation_priority_raise: int = 3
     ring_timeout: int = 25
+    # An agent hung up a callback before the customer answered: it waits this long before it
+    # is offered again (to anyone), so it does not ring the same agent again at once.
+    agent_hang_up_hold: timedelta = timedelta(minutes=1)
 

@@ -183,6 +183,21 @@ def _end(session: Session, callback: Callback, entry: QueueEntry | None, now: da
                   callback_id=callback.id, reason=reason, attempts=callback.attempts)
 
 
+def hold_back(session: Session, *, callback: Callback, now: datetime,
+              policy: CallbackPolicy) -> None:
+    """The agent hung up before the customer answered: the callback keeps its place (its
+    entry's time and priority) but is not offered again for `agent_hang_up_hold`. Available
+    at once, the agent would be the free agent it rang again, and again."""
+    entry = session.get(QueueEntry, callback.entry_id)
+    callback.status = "scheduled"
+    callback.next_attempt_at = callback.due_at = now + policy.agent_hang_up_hold
+    if entry is not None:
+        entry.status = "scheduled"
+        entry.agent_id = None
+    events.record(session, "callback.held", at=now, call_id=callback.call_id,
+                  callback_id=callback.id, until=callback.due_at.isoformat())
+
+
 def by_entry(session: Session, entry_id: int) -> Callback | None:
     return session.scalar(select(Callback).where(Callback.entry_id == entry_id))
 

@@ -97,5 +97,5 @@ def on_event(rt: Runtime, message: dict[str, Any]) -> None:
                            due_at=datetime.fromisoformat(data["due_at"]))
     elif kind == "callback.accepted" and data.get("due_at"):
         schedule_callback(rt, data["callback_id"], datetime.fromisoformat(data["due_at"]))
-    elif kind in ("callback.deferred", "callback.retry"):
+    elif kind in ("callback.deferred", "callback.retry", "callback.held"):
         schedule_callback(rt, data["callback_id"], datetime.fromisoformat(data["until"]))

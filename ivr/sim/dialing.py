@@ -199,6 +199,9 @@ def _bridge(interp: Interpreter, child: CallLeg, outcome: Outcome, mode: str,
     if outcome.recording is not None:
         recorder.script_conversation(carrier, outcome.recording, caller=interp.leg.party,
                                      agent_identity=endpoint_identity(child.to))
+    own = interp.leg.device  # an agent's device that dialled the customer (a callback)
+    if own is not None and own.mode == "auto":
+        line.hang_up_after("talk", own.talk_time, by="agent")
     device = child.device
     talk = device.talk_time if device is not None and device.mode == "auto" else math.inf
     while (remaining := talk - line.elapsed(outcome.bridged_at)) > 0:

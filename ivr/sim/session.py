@@ -84,9 +84,9 @@ class CallSession:
             extra["MachineDetectionDuration"] = str(int(AMD_SECONDS * 1000))
         self.carrier.progress(self.leg, "answered")
         self.line.emit("answered", to=self.leg.to)
-        device = self.leg.device
-        if device is not None and device.mode == "auto":
-            self.line.hang_up_after("talk", device.talk_time, by="agent")
+        # An agent's device talks for its talk time from the moment its <Dial> bridges the
+        # customer (dialing._bridge), not from its own answer: the whisper and the customer's
+        # ringing come first, and a person holds on through them.
         if self.machine_detection:
             self._ring_or_detect(AMD_SECONDS)  # detection listens before the TwiML runs
         first = self.first

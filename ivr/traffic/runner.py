@@ -73,7 +73,6 @@ class Simulation:
         self.paused: list[dict[str, Any]] = []
         self.still_on_calls: list[str] = []
         self.missed_rings = 0
-        self.declined_callbacks = 0
 
     def run(self) -> Report:
         carrier = self.client.carrier()
@@ -104,7 +103,6 @@ class Simulation:
                 "paused": [agent["name"] for agent in self.paused],
                 "still_on_calls": self.still_on_calls,
                 "missed_rings": self.missed_rings,
-                "declined_callbacks": self.declined_callbacks,
             },
             carrier_errors=self.client.errors()[errors_before:],
             follow_ups=follow_ups_of(self.client, results, since=started_at, days=days),
@@ -166,20 +164,15 @@ class Simulation:
                 self._quietly(lambda other=other: self.client.set_state(other["id"], "available"))
 
     def _revive_missed(self) -> None:
-        """A virtual agent the service set not-ready for a missed ring ("missed") or for
-        hanging up a callback before the customer answered ("declined": their talk time ran
-        out during the whisper) takes the next one: back to available, and the report counts
-        it."""
+        """A virtual agent who missed a ring (the service set them not-ready, "missed")
+        picks up the next one: they are back to available, and the report counts it."""
         ours = {agent.id for agent in self.agents}
         try:
-            stopped = [a for a in self.client.agents() if a["id"] in ours
-                       and a["state"] == "not-ready" and a["reason"] in ("missed", "declined")]
-            for agent in stopped:
+            missed = [a for a in self.client.agents() if a["id"] in ours
+                      and a["state"] == "not-ready" and a["reason"] == "missed"]
+            for agent in missed:
                 if self.client.set_state(agent["id"], "available"):
-                    if agent["reason"] == "missed":
-                        self.missed_rings += 1
-                    else:
-                        self.declined_callbacks += 1
+                    self.missed_rings += 1
         except ServiceError:
             pass  # the next look tries again
 

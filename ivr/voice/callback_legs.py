@@ -18,7 +18,6 @@ from ivr.cases import service as cases
 from ivr.routing import reservations
 from ivr.routing.estimate import rounded_minutes
 from ivr.routing.models import Reservation
-from ivr.routing.presence import set_state
 from ivr.runtime import current
 from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
@@ -117,20 +116,19 @@ def _requeue(reservation: Reservation, callback_status: str) -> None:
 def _agent_left(session: Session, reservation: Reservation, attempt: CallbackAttempt, *,
                 now: datetime) -> None:
     """The agent hung up before the customer was reached (during the whisper or the ringing):
-    the customer keeps their place and no attempt is counted. The agent goes not-ready
-    ("declined"), as one who does not answer does: available at once, they would be the
-    free agent the router rings with the same callback again, and again. Whichever of the
-    carrier's two callbacks comes second changes nothing: by then the entry may be another
-    agent's."""
+    no attempt at the customer is counted and the callback keeps its place, held back a
+    moment (`callbacks.hold_back`) so it does not ring the same agent again at once; the
+    agent, who was there to answer, is free for the next caller. Whichever of the carrier's
+    two callbacks comes second changes nothing: by then the entry may be another agent's."""
     if attempt.result is not None:
         return
     rt = current()
     callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
                              calendar=rt.calendar, policy=rt.callbacks)
     reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
-    set_state(session, agent=reservation.agent, state="not-ready", now=now, reason="declined",
-              by="router")
     _requeue(reservation, attempt.callback.status)
+    if attempt.callback.status == "pending":
+        callbacks.hold_back(session, callback=attempt.callback, now=now, policy=rt.callbacks)
 
 
 @bp.post("/callback/<int:rid>/done")

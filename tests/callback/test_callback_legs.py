@@ -3,11 +3,14 @@ and its queue entry, whichever of the carrier's two callbacks arrives first."""
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 from sqlalchemy import select
 
 from callback import service as callbacks
 from callback.models import Callback, CallbackAttempt
+from ivr.calendar import BusinessCalendar
 from ivr.calls.models import Call
 from ivr.routing import queue, reservations
 from ivr.routing.agents import add_agent
@@ -17,6 +20,8 @@ from ivr.routing.presence import set_state
 from ivr.routing.router import sweep
 
 NUMBER = "+12125550177"
+ANYTIME = BusinessCalendar.from_spec(timezone="UTC", hours="always")
+AROUND_THE_CLOCK = callbacks.CallbackPolicy(customer_hours=(time(0, 0), time(23, 59, 59)))
 AGENT_LEG = "CA" + "a" * 32
 
 
@@ -69,20 +74,23 @@ def test_the_agent_hanging_up_before_the_customer_answers_keeps_the_callbacks_pl
     agent_status = (f"/voice/callback/{rid}/agent-status", leg(CallStatus="completed"))
     for path, form in ((done, agent_status) if first == "done" else (agent_status, done)):
         assert carrier_post(path, form).status_code in (200, 204)
-    # No attempt at the customer is used up; the entry is back in the router at its place.
-    assert state(db, callback_id) == ("pending", 0, "waiting", ["agent-missed"])
+    # No attempt at the customer is used up; the callback keeps its place, held back a
+    # minute, and Ann, who was there to answer, is free for the next caller.
+    assert state(db, callback_id) == ("scheduled", 0, "scheduled", ["agent-missed"])
     with db.transaction() as session:
+        callback = session.get(Callback, callback_id)
+        held_until = callback.due_at
+        # Her wrap-up of no seconds ends at the router's next round, which offers her nothing.
+        assert sweep(session, now=held_until, policy=RoutingPolicy(wrap_up_seconds=0)) == []
         ann = session.scalars(select(Agent).where(Agent.name == "ann")).one()
-        # Ann is not rung with the same callback again at once: she goes not-ready.
-        assert (ann.state, ann.state_reason) == ("not-ready", "declined")
-        now = session.get(Callback, callback_id).created_at
-        assert sweep(session, now=now, policy=RoutingPolicy(wrap_up_seconds=0)) == []
-        bob = add_agent(session, name="bob", endpoint="client:bob", skills={"billing": 1},
-                        now=now)
-        set_state(session, agent=bob, state="available", now=now)
-        again = sweep(session, now=now, policy=RoutingPolicy(wrap_up_seconds=0))
-        assert [(r.entry_id, r.agent_id) for r in again] == [
-            (session.get(Callback, callback_id).entry_id, bob.id)]
+        assert (ann.state, ann.state_reason) == ("available", None)
+        activated = callbacks.activate_due(session, now=held_until, calendar=ANYTIME,
+                                           policy=AROUND_THE_CLOCK)
+        assert activated == [callback]
+        entry = session.get(QueueEntry, callback.entry_id)
+        assert entry.entered_at == callback.created_at  # its place: the time it entered
+        again = sweep(session, now=held_until, policy=RoutingPolicy(wrap_up_seconds=0))
+        assert [(r.entry_id, r.agent_id) for r in again] == [(entry.id, ann.id)]
 
 
 def test_a_customer_who_does_not_answer_is_tried_again_later(carrier_post, db, dialing):
@@ -101,11 +109,14 @@ def test_the_carriers_second_callback_leaves_the_callback_to_the_next_agent(
                         leg(CallStatus="completed")).status_code == 204
     with db.transaction() as session:
         callback = session.get(Callback, callback_id)
+        callbacks.activate_due(session, now=callback.due_at, calendar=ANYTIME,
+                               policy=AROUND_THE_CLOCK)
+        ann = session.scalars(select(Agent).where(Agent.name == "ann")).one()
+        set_state(session, agent=ann, state="not-ready", now=callback.due_at, reason="break")
         bob = add_agent(session, name="bob", endpoint="client:bob", skills={"billing": 1},
-                        now=callback.created_at)
-        set_state(session, agent=bob, state="available", now=callback.created_at)
-        (offer,) = sweep(session, now=callback.created_at,
-                         policy=RoutingPolicy(wrap_up_seconds=0))
+                        now=callback.due_at)
+        set_state(session, agent=bob, state="available", now=callback.due_at)
+        (offer,) = sweep(session, now=callback.due_at, policy=RoutingPolicy(wrap_up_seconds=0))
         entry_id, bob_id = callback.entry_id, bob.id
     # The <Dial>'s action for Ann's leg arrives after Bob was offered the callback.
     assert carrier_post(f"/voice/callback/{rid}/done",

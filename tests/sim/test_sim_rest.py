@@ -93,14 +93,21 @@ def test_inline_twiml_runs_without_a_url(sim, wait_for):
 
 
 def test_an_outbound_call_to_an_agents_client_rings_the_device(sim, wait_for):
+    """The agent-first call of a callback: the agent's device answers, hears the whisper,
+    holds on while the customer's phone rings, and talks its talk time from the bridge."""
     sim.carrier.set_device(Device("carol", "auto", answer_after=1, talk_time=5))
-    sim.service.on("/voice/agent-first", "<Response><Pause length=\"600\"/></Response>")
+    sim.carrier.set_callee(CUSTOMER, CallerScript(answer_after=8))  # rings past the talk time
+    sim.service.on("/voice/agent-first", f"<Response><Say>Callback for Dana, about billing."
+                   f"</Say><Dial><Number>{CUSTOMER}</Number></Dial></Response>")
     call = sim.client().calls.create(to="client:carol", from_=sim.number,
                                      url=sim.service.at("/voice/agent-first"))
     wait_for(lambda: sim.ended(call.sid), what="the call to end")
 
     assert sim.events(call.sid, "hangup")[0]["by"] == "agent"
     assert sim.carrier.call(call.sid).status == "completed"
+    (answered,) = sim.events(call.sid, "answered")[1:]  # the customer, after the agent
+    talked = sim.events(call.sid, "hangup")[0]["t"] - answered["t"]
+    assert talked >= 5
 
 
 def test_a_twiml_update_interrupts_a_waiting_gather(sim, wait_for):

@@ -148,9 +148,9 @@ def test_other_agents_are_paused_for_the_run_and_given_back(service, simulator, 
         database_url=database_url,
     )
     report = report_of(result)
-    assert report["agents"] | {"missed_rings": 0, "declined_callbacks": 0} == {
+    assert report["agents"] | {"missed_rings": 0} == {
         "simulated": ["sim-agent-01", "sim-agent-02"], "paused": ["alice"],
-        "still_on_calls": [], "missed_rings": 0, "declined_callbacks": 0}
+        "still_on_calls": [], "missed_rings": 0}
     assert {c["agent"] for c in report["calls"] if c["agent"]} <= {"sim-agent-01", "sim-agent-02"}
     with service.db.transaction() as session:
         states = dict(session.execute(select(Agent.name, Agent.state)).all())
@@ -268,8 +268,8 @@ def _count(service, kind: str, **data: Any) -> int:
 
 
 def test_virtual_agents_the_service_set_not_ready_are_made_available_again(service):
-    """A virtual agent whose ring went unanswered ("missed"), or whose talk time ran out
-    during a callback's whisper ("declined"), takes the next call; others are left alone."""
+    """A virtual agent whose ring went unanswered ("missed") takes the next call; one
+    not-ready for another reason is left alone."""
     from ivr.traffic.client import ServiceClient
     from ivr.traffic.plan import TrafficPlan
     from ivr.traffic.provision import provision
@@ -277,18 +277,17 @@ def test_virtual_agents_the_service_set_not_ready_are_made_available_again(servi
 
     now = datetime.now(UTC)
     with service.db.transaction() as session:
-        made = provision(session, names=["sim-agent-01", "sim-agent-02", "sim-agent-03"],
+        made = provision(session, names=["sim-agent-01", "sim-agent-02"],
                          skills={"billing": 3}, now=now)
-        for agent, reason in zip(made.agents, ("missed", "declined", "break"), strict=True):
+        for agent, reason in zip(made.agents, ("missed", "break"), strict=True):
             set_state(session, agent=session.get(Agent, agent.id), state="not-ready", now=now,
                       reason=reason)
-    plan = TrafficPlan(calls=1, agents=3, arrival_rate=1, handle_time=5, patience=10,
+    plan = TrafficPlan(calls=1, agents=2, arrival_rate=1, handle_time=5, patience=10,
                        skills=(("billing", 1.0),), seed=1)
     simulation = Simulation(plan, client=ServiceClient(service.url, token=made.token),
                             routes={}, agents=made.agents)
     simulation._revive_missed()
     with service.db.transaction() as session:
         states = {a.name: (a.state, a.state_reason) for a in session.scalars(select(Agent))}
-    assert states == {"sim-agent-01": ("available", None), "sim-agent-02": ("available", None),
-                      "sim-agent-03": ("not-ready", "break")}
-    assert (simulation.missed_rings, simulation.declined_callbacks) == (1, 1)
+    assert states == {"sim-agent-01": ("available", None), "sim-agent-02": ("not-ready", "break")}
+    assert simulation.missed_rings == 1
