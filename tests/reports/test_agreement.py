@@ -106,9 +106,11 @@ def _agree_with_the_simulator(totals: dict[str, Any], sim: dict[str, Any],
     # wrap-up, which here is the dispatcher's next sweep after each call.
     assert abs(totals["average_talk_time"] * SPEED - sim["average_handle_time"]) <= LATENCY
     assert abs(totals["longest_wait"] * SPEED - sim["longest_wait"]) <= LATENCY
-    # Service level: a call whose wait lies within the webhooks' latency of the 20 s threshold
-    # may fall on the other side of it on the service's clock; only those may differ.
-    near = sum(1 for c in calls if c["outcome"] == "answered" and abs(c["wait"] - 20) <= LATENCY)
+    # Service level: a call whose wait lies near the 20 s threshold may fall on the other side
+    # of it on the service's clock; only those may differ. One wait, not an average of many:
+    # under a busy machine's load its two readings can be twice the usual latency apart.
+    near = sum(1 for c in calls
+               if c["outcome"] == "answered" and abs(c["wait"] - 20) <= 2 * LATENCY)
     assert abs(totals["answered_within_service_level"] - sim["answered_within_service_level"]) \
         <= near
     queued = sim["answered"] + sim["abandoned"]
