@@ -143,6 +143,9 @@ class TextMessage(Base):
     hours allow it."""
 
     __tablename__ = "text_messages"
+    # The sender's rounds look for held texts that are due and claims gone stale: a few rows
+    # among all the texts ever sent.
+    __table_args__ = (Index("ix_text_messages_status_send_after", "status", "send_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_number: Mapped[str] = mapped_column(String(32), index=True)
