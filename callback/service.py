@@ -191,9 +191,8 @@ def hold_back(session: Session, *, callback: Callback, now: datetime,
     entry = session.get(QueueEntry, callback.entry_id)
     callback.status = "scheduled"
     callback.next_attempt_at = callback.due_at = now + policy.agent_hang_up_hold
-    if entry is not None:
-        entry.status = "scheduled"
-        entry.agent_id = None
+    if entry is not None:  # back in play, after the reservation that ended it
+        entry.status, entry.agent_id, entry.left_at = "scheduled", None, None
     events.record(session, "callback.held", at=now, call_id=callback.call_id,
                   callback_id=callback.id, until=callback.due_at.isoformat())
 

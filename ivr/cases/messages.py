@@ -16,8 +16,7 @@ from callback.policy import CallbackPolicy
 from ivr import events
 from ivr.calendar import BusinessCalendar
 from ivr.cases.models import Case, TextMessage
-from ivr.telephony import Telephony, TelephonyError
-from ivr.telephony.port import SentText
+from ivr.telephony import SentText, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 

@@ -126,9 +126,7 @@ def _agent_left(session: Session, reservation: Reservation, attempt: CallbackAtt
     callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
                              calendar=rt.calendar, policy=rt.callbacks)
     reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
-    _requeue(reservation, attempt.callback.status)
-    if attempt.callback.status == "pending":
-        callbacks.hold_back(session, callback=attempt.callback, now=now, policy=rt.callbacks)
+    callbacks.hold_back(session, callback=attempt.callback, now=now, policy=rt.callbacks)
 
 
 @bp.post("/callback/<int:rid>/done")
