@@ -42,6 +42,20 @@ class Runtime:
         if self.dispatcher is not None:
             self.dispatcher.poke()
 
+    def stop(self, *, wait: bool = False) -> None:
+        """Stop the background parts, the router first so that it offers nothing to a carrier
+        that is going away. `wait` lets downloads and transcriptions in progress finish (a
+        test's next database must not see them write); a stopping service leaves them to the
+        recordings' retry on the next start."""
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        if self.timers is not None:
+            self.timers.shutdown()
+        if self.carrier is not None:
+            self.carrier.shutdown()
+        if self.recordings is not None:
+            self.recordings.shutdown(wait=wait)
+
 
 def current() -> Runtime:
     return current_app.extensions["ivr"]

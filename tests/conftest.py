@@ -8,6 +8,8 @@ import os
 import shutil
 import socket
 import threading
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,7 +64,8 @@ def postgres_url() -> Iterator[str]:
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is needed (IVR_TEST_POSTGRES_URL): {exc}")
     separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+    # The application name marks this run's connections (see _empty_postgres).
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}&application_name={name}"
     schema.upgrade(url)
     yield url
     with admin.begin() as connection:
@@ -73,9 +76,32 @@ def postgres_url() -> Iterator[str]:
 def _empty_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    for attempt in range(3):
+        try:
+            with engine.begin() as connection:
+                _end_stray_connections(connection)
+                connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            break
+        except sa.exc.OperationalError as exc:
+            # A stray connection that was idle a moment ago may start a transaction and
+            # deadlock with the TRUNCATE; PostgreSQL then ends one of the two.
+            if "deadlock detected" not in str(exc) or attempt == 2:
+                raise
     engine.dispose()
+
+
+def _end_stray_connections(connection: sa.Connection) -> None:
+    """A connection an earlier test left in a transaction (a thread still writing after its
+    test ended) holds locks the TRUNCATE waits for, or deadlocks with: end it, and say so,
+    since it is a leak for the fixtures to fix. Idle ones hold no locks and are left alone."""
+    ended = connection.execute(sa.text(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE application_name = current_setting('application_name')"
+        " AND pid <> pg_backend_pid() AND state <> 'idle'"
+    )).scalar_one()
+    if ended:
+        warnings.warn(f"ended {ended} PostgreSQL connection(s) an earlier test left in a"
+                      " transaction", stacklevel=3)
 
 
 @pytest.fixture(params=ENGINES)
@@ -117,8 +143,7 @@ def app(settings: Settings, clock: ManualClock) -> Iterator[Flask]:
     application = create_app(settings, clock=clock)
     yield application
     runtime = application.extensions["ivr"]
-    if runtime.carrier is not None:
-        runtime.carrier.shutdown()
+    runtime.stop(wait=True)
     runtime.db.dispose()
 
 
@@ -191,12 +216,23 @@ def live_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Li
     yield start
     for server, thread, application in started:
         runtime = application.extensions["ivr"]
-        runtime.dispatcher.stop()
-        if runtime.carrier is not None:
-            runtime.carrier.shutdown()
+        runtime.stop(wait=True)
         server.shutdown()
         thread.join(timeout=10)
+        _finish_requests(server, timeout=10)
         runtime.db.dispose()
+
+
+def _finish_requests(server: Any, timeout: float) -> None:
+    """Wait for the requests still being handled: one that wrote after its test ended would
+    write into the next test's database (on PostgreSQL its open transaction deadlocked the
+    next test's TRUNCATE)."""
+    deadline = time.monotonic() + timeout
+    # werkzeug's threads are daemons, so server_close() would not wait for them; socketserver
+    # still keeps the list (block_on_close).
+    for request in list(vars(server).get("_threads", ())):
+        request.join(max(0.0, deadline - time.monotonic()))
+    server.server_close()
 
 
 @pytest.fixture

@@ -28,13 +28,11 @@ def serve(cli: CliContext, host: str, port: int) -> None:
     app = cli.app(**overrides)
     settings = app.extensions["ivr"].settings
     runtime = app.extensions["ivr"]
-    timers = None
     if settings.scheduler == "embedded":
         from ivr.jobs import Timers
 
-        timers = Timers(runtime)
-        runtime.timers = timers
-        timers.start()
+        runtime.timers = Timers(runtime)
+        runtime.timers.start()
     from ivr.dispatcher import Dispatcher
     from ivr.routing.queue import rekey
 
@@ -59,13 +57,7 @@ def serve(cli: CliContext, host: str, port: int) -> None:
         server.serve_forever()  # returns on Ctrl-C and SIGTERM: werkzeug ends it quietly
     finally:
         click.echo("ivr: stopping")
-        runtime.dispatcher.stop()
-        if timers is not None:
-            timers.shutdown()
-        if runtime.carrier is not None:
-            runtime.carrier.shutdown()
-        if runtime.recordings is not None:
-            runtime.recordings.shutdown(wait=False)
+        runtime.stop()
         server.server_close()
 
 

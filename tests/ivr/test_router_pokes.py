@@ -15,6 +15,9 @@ class CountingDispatcher:
     def poke(self) -> None:
         self.pokes += 1
 
+    def stop(self) -> None:  # the app fixture stops the runtime's parts at the end
+        pass
+
 
 @pytest.fixture
 def dispatcher(app) -> CountingDispatcher:
