@@ -33,10 +33,11 @@ def classify(call: Call) -> str | None:
 
 
 def on_call_ended(
-    session: Session, *, call: Call, now: datetime, calendar: BusinessCalendar,
-    policy: CallbackPolicy,
+    session: Session, *, call: Call, entry: QueueEntry | None, now: datetime,
+    calendar: BusinessCalendar, policy: CallbackPolicy,
 ) -> MissedCall | None:
-    """Record the call as missed if it is one (once), feeding the same-day follow-up rule."""
+    """Record the call as missed if it is one (once), feeding the same-day follow-up rule.
+    `entry` is the queue the caller was last in (its skills go to the follow-up)."""
     kind = classify(call)
     if kind is None:
         return None
@@ -44,9 +45,6 @@ def on_call_ended(
                                                       MissedCall.kind != "callback-failed"))
     if already is not None:
         return already
-    entry = session.scalar(
-        select(QueueEntry).where(QueueEntry.call_id == call.id).order_by(QueueEntry.id.desc())
-    )
     return followups.record_missed(
         session, number=call.from_number, kind=kind, call_id=call.id, now=now,
         calendar=calendar, policy=policy, skills=entry.skills if entry else None,

@@ -85,7 +85,8 @@ def on_answered(session: Session, rt: Any, reservation: Reservation) -> None:
 
 
 def on_voicemail(session: Session, rt: Any, call: Call) -> str:
-    entry = queue.open_entry(session, call=call)
+    # A caller who left the queue for voicemail asked the queue's skill for help.
+    entry = queue.last_call_entry(session, call=call)
     case, _ = _open(session, rt, call, entry, owner_agent_id=None)
     call.vars = {**call.vars, "case_announced": case.number}
     text_case(session, rt, case, template="opened", owner_name=None)
@@ -95,10 +96,10 @@ def on_voicemail(session: Session, rt: Any, call: Call) -> str:
         "by_when", case.language, when=by_when) + "."
 
 
-def on_missed(session: Session, rt: Any, call: Call) -> None:
-    """A missed call that became (or joined) a follow-up: its case, and a text saying when
-    we will call back — unless the caller already heard their case number."""
-    entry = queue.open_entry(session, call=call)
+def on_missed(session: Session, rt: Any, call: Call, entry: QueueEntry | None) -> None:
+    """A missed call that became (or joined) a follow-up: its case, for the queue the caller
+    was last in (`entry`, left by now), and a text saying when we will call back — unless
+    the caller already heard their case number."""
     case, _ = _open(session, rt, call, entry, owner_agent_id=None)
     if (call.vars or {}).get("case_announced") == case.number:
         return

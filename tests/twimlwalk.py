@@ -40,6 +40,11 @@ class Twiml:
     def enqueued(self) -> bool:
         return self.find("Enqueue") is not None
 
+    def enqueue_action_path(self) -> str:
+        enqueue = self.find("Enqueue")
+        assert enqueue is not None, self.verbs()
+        return local(enqueue.get("action", ""))
+
 
 def local(url: str) -> str:
     """The path and query of an absolute URL, for posting with the test client."""

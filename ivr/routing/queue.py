@@ -55,6 +55,15 @@ def open_entry(session: Session, *, call: Call) -> QueueEntry | None:
     )
 
 
+def last_call_entry(session: Session, *, call: Call) -> QueueEntry | None:
+    """The queue the caller was last in, whatever became of it (a follow-up's callback
+    entries for the same call are not theirs)."""
+    return session.scalar(
+        _ONE_ENTRY.where(QueueEntry.call_id == call.id, QueueEntry.kind == "call")
+        .order_by(QueueEntry.id.desc())
+    )
+
+
 def enqueue(
     session: Session,
     *,

@@ -417,10 +417,11 @@ def status() -> Response:
             wrap_up_seconds=rt.policy.wrap_up_seconds,
         )
         if changed and call.is_over:
-            found = missed.on_call_ended(session, call=call, now=now, calendar=rt.calendar,
-                                         policy=rt.callbacks)
+            entry = queue.last_call_entry(session, call=call)
+            found = missed.on_call_ended(session, call=call, entry=entry, now=now,
+                                         calendar=rt.calendar, policy=rt.callbacks)
             if found is not None and found.follow_up_id is not None:
-                casework.on_missed(session, rt, call)
+                casework.on_missed(session, rt, call, entry)
             # A follow-up opened by this call is dialled as soon as the manners allow.
             callbacks.activate_due(session, now=now, calendar=rt.calendar,
                                    policy=rt.callbacks)

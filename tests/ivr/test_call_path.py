@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ivr.calls.models import Call, CallEvent, Contact
+from ivr.cases.models import Case, TextMessage
 from ivr.routing.models import QueueEntry
 
 from twimlwalk import Twiml
@@ -131,6 +132,24 @@ def test_hanging_up_in_the_queue_abandons_the_entry_once(db, carrier_post):
     with db.transaction() as session:
         call = session.scalar(select(Call).where(Call.sid == caller.sid))
         assert (call.status, call.outcome, call.duration_seconds) == ("completed", "abandoned", 42)
+
+
+@pytest.mark.parametrize("queue_result", [True, False], ids=["queue-result", "status-only"])
+def test_a_caller_who_hangs_up_waiting_for_billing_gets_a_billing_case(db, carrier_post,
+                                                                       queue_result):
+    """The missed call's case belongs to the queue the caller left, not to `general`; the
+    carrier may or may not post the <Enqueue> action before the final status."""
+    caller = Caller(carrier_post, "+12125550123")
+    enqueued = caller.say(to_main_menu(caller), "billing")
+    if queue_result:
+        caller.post(enqueued.enqueue_action_path(),
+                    caller.form(CallStatus="completed", QueueResult="hangup", QueueTime="30"))
+    assert caller.status("completed", CallDuration="40").status_code == 204
+    with db.transaction() as session:
+        case = session.scalar(select(Case).where(Case.caller_number == caller.number))
+        text = session.scalar(select(TextMessage).where(TextMessage.case_id == case.id))
+        assert (case.owner_skill, case.subject) == ("billing", "billing")
+        assert text.purpose == "case-missed"
 
 
 def test_hanging_up_in_the_ivr_is_recorded_as_such(db, carrier_post):

@@ -80,7 +80,8 @@ class Center:
         assert apply_status(self.session, call=call, status="completed", now=self.now,
                             wrap_up_seconds=30)
         missed.on_call_ended(self.session, call=call, now=self.now, calendar=self.calendar,
-                             policy=self.policy)
+                             policy=self.policy,
+                             entry=queue.last_call_entry(self.session, call=call))
 
     def available(self, agent: Agent) -> None:
         set_state(self.session, agent=agent, state="available", now=self.now, by="wrap-up done")
