@@ -417,7 +417,8 @@ def status() -> Response:
             wrap_up_seconds=rt.policy.wrap_up_seconds,
         )
         if changed and call.is_over:
-            entry = queue.last_call_entry(session, call=call)
+            # Only a missed call needs the queue the caller was in (an answered one is most).
+            entry = queue.last_call_entry(session, call=call) if missed.classify(call) else None
             found = missed.on_call_ended(session, call=call, entry=entry, now=now,
                                          calendar=rt.calendar, policy=rt.callbacks)
             if found is not None and found.follow_up_id is not None:
