@@ -191,10 +191,16 @@ def hold_back(session: Session, *, callback: Callback, now: datetime,
     entry = session.get(QueueEntry, callback.entry_id)
     callback.status = "scheduled"
     callback.next_attempt_at = callback.due_at = now + policy.agent_hang_up_hold
-    if entry is not None:  # back in play, after the reservation that ended it
-        entry.status, entry.agent_id, entry.left_at = "scheduled", None, None
+    if entry is not None:
+        wait_for_next_attempt(entry)
     events.record(session, "callback.held", at=now, call_id=callback.call_id,
                   callback_id=callback.id, until=callback.due_at.isoformat())
+
+
+def wait_for_next_attempt(entry: QueueEntry) -> None:
+    """The callback's entry waits at its place (its time and priority) for the next attempt,
+    back in play after the reservation that ended it."""
+    entry.status, entry.agent_id, entry.left_at = "scheduled", None, None
 
 
 def by_entry(session: Session, entry_id: int) -> Callback | None:
@@ -252,8 +258,7 @@ def finish_attempt(
     if callback.attempts < callback.max_attempts:
         callback.status = "scheduled"
         callback.next_attempt_at = callback.due_at = now + policy.attempt_spacing
-        entry.status = "scheduled"
-        entry.agent_id = None
+        wait_for_next_attempt(entry)
         events.record(session, "callback.retry", at=now, call_id=callback.call_id,
                       callback_id=callback.id, attempt=callback.attempts + 1,
                       until=callback.due_at.isoformat())

@@ -102,17 +102,6 @@ def callback_screen(rid: int) -> Response:
     return twiml_response(rt.db.run(work))
 
 
-def _requeue(reservation: Reservation, callback_status: str) -> None:
-    """After the agent's part is over the entry follows its callback: back in the router at
-    its place (the agent hung up before the customer answered), waiting for its next
-    attempt, or done."""
-    entry = reservation.entry
-    if callback_status in ("pending", "scheduled"):
-        entry.status = "waiting" if callback_status == "pending" else "scheduled"
-        entry.agent_id = None
-        entry.left_at = None
-
-
 def _agent_left(session: Session, reservation: Reservation, attempt: CallbackAttempt, *,
                 now: datetime) -> None:
     """The agent hung up before the customer was reached (during the whisper or the ringing):
@@ -163,7 +152,8 @@ def callback_done(rid: int) -> Response:
         wrap_up = rt.policy.wrap_up_seconds if result == "completed" else 0
         reservations.finished(session, reservation=reservation, now=now,
                               wrap_up_seconds=wrap_up)
-        _requeue(reservation, attempt.callback.status)
+        if attempt.callback.status == "scheduled":  # to be tried again later
+            callbacks.wait_for_next_attempt(reservation.entry)
         if result != "completed":
             response.say(prompt("callback_not_reached", "en-US"), language="en-US")
         response.hangup()
