@@ -44,9 +44,9 @@ class Runtime:
 
     def stop(self, *, wait: bool = False) -> None:
         """Stop the background parts, the router first so that it offers nothing to a carrier
-        that is going away. `wait` lets downloads and transcriptions in progress finish (a
-        test's next database must not see them write); a stopping service leaves them to the
-        recordings' retry on the next start."""
+        that is going away. With `wait`, return only once the downloads and transcriptions in
+        progress have finished; without it, those not started are left to the recordings'
+        sweep on the next start."""
         if self.dispatcher is not None:
             self.dispatcher.stop()
         if self.timers is not None:

@@ -76,17 +76,9 @@ def postgres_url() -> Iterator[str]:
 def _empty_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    for attempt in range(3):
-        try:
-            with engine.begin() as connection:
-                _end_stray_connections(connection)
-                connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-            break
-        except sa.exc.OperationalError as exc:
-            # A stray connection that was idle a moment ago may start a transaction and
-            # deadlock with the TRUNCATE; PostgreSQL then ends one of the two.
-            if "deadlock detected" not in str(exc) or attempt == 2:
-                raise
+    with engine.begin() as connection:
+        _end_stray_connections(connection)
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     engine.dispose()
 
 
