@@ -17,6 +17,7 @@ from callback import service as callback_service
 from ivr import casework
 from ivr.cases import messages
 from ivr.routing import reservations
+from ivr.routing.agents import is_phone
 from ivr.routing.models import Reservation
 from ivr.routing.router import sweep
 from ivr.runtime import Runtime
@@ -163,6 +164,8 @@ class Dispatcher:
                 from_=rt.settings.support_number,
                 url=f"{base}/voice/callback/{reservation_id}/agent",
                 status_callback=f"{base}/voice/callback/{reservation_id}/agent-status",
+                # An agent's mobile may be answered by its voicemail, which is no agent.
+                machine_detection=is_phone(verdict),
                 timeout=rt.policy.ring_timeout,
             )
         except TelephonyError as exc:

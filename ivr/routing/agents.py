@@ -36,6 +36,12 @@ def check_endpoint(endpoint: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_phone(endpoint: str) -> bool:
+    """A phone number (a mobile, away from the desk), which voicemail can answer; a softphone
+    or a SIP address rings only the agent."""
+    return not endpoint.startswith(("client:", "sip:"))
+
+
 def parse_skills(text: str) -> dict[str, int]:
     """`billing:3,technical:2` -> {"billing": 3, "technical": 2}; a skill without a level is 1."""
     skills: dict[str, int] = {}

@@ -16,11 +16,11 @@ from ivr import events
 from ivr.calls.models import Call
 from ivr.cases import service as cases
 from ivr.routing import reservations
-from ivr.routing.estimate import rounded_minutes
 from ivr.routing.models import Reservation
 from ivr.runtime import current
 from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
+from ivr.voice.whisper import answered_by_machine, whisper_text
 
 AGENT_NOT_REACHED = ("no-answer", "busy", "failed", "canceled")
 
@@ -31,22 +31,13 @@ def _loaded(session: Session, rid: int) -> tuple[Reservation | None, CallbackAtt
     return reservation, attempt
 
 
-def whisper_text(session: Session, reservation: Reservation) -> str:
-    entry = reservation.entry
-    call = session.get(Call, reservation.call_id)
-    who = (call.vars or {}).get("caller_name") or call.from_number
-    waited_seconds = (current().clock.now() - entry.entered_at).total_seconds()
-    minutes = rounded_minutes(waited_seconds)
-    waited = "less than a minute" if minutes is None else (
-        "1 minute" if minutes == 1 else f"{minutes} minutes")
-    topic = " and ".join(entry.skills)
-    return prompt("callback_whisper", "en-US", who=who, topic=topic, waited=waited)
-
-
 @bp.post("/callback/<int:rid>/agent")
 def callback_agent(rid: int) -> Response:
-    """The agent picked up the callback: tell them who it is, then dial the customer."""
+    """The agent picked up the callback: tell them who it is, then dial the customer. An agent
+    on a phone number is dialled with answering machine detection: their voicemail is no
+    agent, and the customer is not rung into it."""
     leg_sid = form_field("CallSid")
+    answered_by = request.form.get("AnsweredBy", "").strip()
     rt = current()
 
     def work(session: Session) -> str:
@@ -55,9 +46,14 @@ def callback_agent(rid: int) -> Response:
         if reservation is None or attempt is None or reservation.status != "offered":
             response.hangup()
             return str(response)
+        if answered_by_machine(answered_by):
+            _agent_not_reached(session, reservation, attempt, result="voicemail")
+            response.hangup()
+            return str(response)
         reservations.answered(session, reservation=reservation, now=rt.clock.now(),
                               agent_call_sid=leg_sid)
-        response.say(whisper_text(session, reservation), language="en-US")
+        response.say(whisper_text(session, reservation, template="callback_whisper"),
+                     language="en-US")
         dial = response.dial(
             caller_id=rt.settings.support_number,
             action=public_url_for("voice.callback_done", rid=rid),
@@ -91,7 +87,7 @@ def callback_screen(rid: int) -> Response:
             events.record(session, "callback.answered_by", at=rt.clock.now(),
                           call_id=attempt.callback.call_id, attempt_id=attempt.id,
                           answered_by=answered_by)
-        if answered_by.startswith("machine") or answered_by == "fax":
+        if answered_by_machine(answered_by):
             response.hangup()
             return str(response)
         call = session.get(Call, attempt.callback.call_id) if attempt else None
@@ -116,6 +112,19 @@ def _agent_left(session: Session, reservation: Reservation, attempt: CallbackAtt
                              calendar=rt.calendar, policy=rt.callbacks)
     reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
     callbacks.hold_back(session, callback=attempt.callback, now=now, policy=rt.callbacks)
+
+
+def _agent_not_reached(session: Session, reservation: Reservation,
+                       attempt: CallbackAttempt | None, *, result: str) -> None:
+    """The agent's leg was not answered by the agent (no answer, busy, their voicemail): they
+    go not-ready and the customer keeps their place for the next agent, with no attempt at
+    the customer counted."""
+    rt = current()
+    now = rt.clock.now()
+    reservations.missed(session, reservation=reservation, now=now, result=result)
+    if attempt is not None:
+        callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
+                                 calendar=rt.calendar, policy=rt.callbacks)
 
 
 @bp.post("/callback/<int:rid>/done")
@@ -181,11 +190,8 @@ def callback_agent_status(rid: int) -> Response:
             return True
         if reservation.status != "offered":
             return False
-        reservations.missed(session, reservation=reservation, now=now,
-                            result=status if status in AGENT_NOT_REACHED else "no-answer")
-        if attempt is not None:
-            callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
-                                     calendar=rt.calendar, policy=rt.callbacks)
+        _agent_not_reached(session, reservation, attempt,
+                           result=status if status in AGENT_NOT_REACHED else "no-answer")
         return True
 
     changed = rt.db.run(work)

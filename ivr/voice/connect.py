@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from flask import Response, abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
 
 from callback import followups
 from ivr import casework, events
@@ -20,6 +21,7 @@ from ivr.runtime import current
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp, call_or_adopt, form_field, log, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
+from ivr.voice.whisper import answered_by_machine, whisper_text
 from recordings import service as ingest
 
 MISSED = {"no-answer", "busy", "failed"}
@@ -73,6 +75,7 @@ def connect(rid: int) -> Response:
             action=public_url_for("voice.connect_done", rid=rid),
             leg_callback=public_url_for("voice.connect_leg", rid=rid),
             recording_callback=public_url_for("voice.recording_status"),
+            screen=public_url_for("voice.connect_screen", rid=rid),
             timeout=rt.policy.ring_timeout,
         )
 
@@ -112,6 +115,42 @@ def connect_leg(rid: int) -> Response:
     return Response("", status=204 if changed else 200)
 
 
+@bp.post("/connect/<int:rid>/screen")
+def connect_screen(rid: int) -> Response:
+    """Runs on an agent's phone number once it answers, before the caller is bridged: a
+    person hears who is waiting and is put through (the agent answered); a voicemail is hung
+    up on and counts as the agent not answering (not-ready, the caller keeps their place).
+    Not caller-facing: if it fails, the carrier fails this leg and the Dial's action puts the
+    caller back in the queue."""
+    answered_by = request.form.get("AnsweredBy", "").strip() or "unknown"
+    leg_sid = form_field("CallSid")
+    rt = current()
+
+    def work(session: Session) -> str:
+        reservation = _reservation(session, rid)
+        response = VoiceResponse()
+        if reservation is None or reservation.status != "offered":
+            response.hangup()  # the caller left, or this leg is no longer theirs
+            return str(response)
+        now = rt.clock.now()
+        events.record(session, "routing.screened", at=now, call_id=reservation.call_id,
+                      agent_id=reservation.agent_id, reservation_id=rid,
+                      answered_by=answered_by)
+        if answered_by_machine(answered_by):
+            reservations.missed(session, reservation=reservation, now=now, result="voicemail")
+            response.hangup()
+            return str(response)
+        reservations.answered(session, reservation=reservation, now=now, agent_call_sid=leg_sid)
+        talking_to_a_person(session, rt, reservation, now)
+        response.say(whisper_text(session, reservation, template="agent_whisper"),
+                     language="en-US")
+        return str(response)
+
+    body = rt.db.run(work)
+    rt.poke_router()
+    return twiml_response(body)
+
+
 @bp.post("/connect/<int:rid>/done")
 def connect_done(rid: int) -> Response:
     """The Dial ended: the conversation is over, or the agent did not answer."""
@@ -135,6 +174,12 @@ def connect_done(rid: int) -> Response:
         )
         if reservation is None or reservation.call_id != call.id:
             return _back_to_queue(call, "general", None)
+        language = language_or_default(call.vars.get("language"))
+        if reservation.status == "missed":
+            # The screen found the agent's voicemail (the leg may still end "completed").
+            return _back_to_queue(
+                call, reservation.entry.queue_name, prompt("agent_missed", language)
+            )
         if dial_status == "completed":
             if reservation.status == "offered" and reservations.answered(
                 session,
@@ -151,7 +196,6 @@ def connect_done(rid: int) -> Response:
                 talk_seconds=int(duration) if duration.isdigit() else None,
             )
             return twiml.render([], url_for=public_url_for)
-        language = language_or_default(call.vars.get("language"))
         if dial_status in MISSED:
             reservations.missed(session, reservation=reservation, now=now, result=dial_status)
             return _back_to_queue(

@@ -25,6 +25,8 @@ PROMPTS: dict[str, dict[str, str]] = {
         "callback_booked": "Thank you. We will call you back {when}. Goodbye.",
         "callback_whisper": "Callback for {who}, about {topic}. They have waited {waited}. "
         "Connecting you now.",
+        "agent_whisper": "Call from {who}, about {topic}. They have waited {waited}. "
+        "Connecting you now.",
         "callback_hello": "Hello, this is the support team returning your call. Please hold "
         "while we connect you.",
         "callback_not_reached": "We could not reach the customer. We will try again later.",
@@ -57,6 +59,8 @@ PROMPTS: dict[str, dict[str, str]] = {
         "callback_slot_option": "Para que le llamemos {when}, oprima {key}.",
         "callback_booked": "Gracias. Le devolveremos la llamada {when}. Adiós.",
         "callback_whisper": "Callback for {who}, about {topic}. They have waited {waited}. "
+        "Connecting you now.",
+        "agent_whisper": "Call from {who}, about {topic}. They have waited {waited}. "
         "Connecting you now.",
         "callback_hello": "Hola, le llama el equipo de soporte para devolverle la llamada. "
         "Por favor espere mientras le comunicamos.",

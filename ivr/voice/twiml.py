@@ -122,10 +122,14 @@ def dial_agent(
     action: str,
     leg_callback: str,
     recording_callback: str,
+    screen: str,
     timeout: int,
 ) -> str:
     """Connect the caller to an agent's endpoint (client:, sip: or a number), recording both
-    sides on separate channels from the moment the agent answers."""
+    sides on separate channels from the moment the agent answers. A number is screened: once
+    it answers, answering machine detection runs and `screen` decides (the agent hears who is
+    waiting; their voicemail is hung up on), so the screen, not the leg's answer, says the
+    agent answered."""
     response = VoiceResponse()
     if announce:
         response.say(announce, language=language)
@@ -148,7 +152,7 @@ def dial_agent(
     elif endpoint.startswith("sip:"):
         dial.sip(endpoint, **leg)
     else:
-        dial.number(endpoint, **leg)
+        dial.number(endpoint, url=screen, method="POST", machine_detection="Enable")
     return str(response)
 
 

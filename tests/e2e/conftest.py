@@ -36,14 +36,21 @@ class Center:
         return token
 
     def agent(self, name: str, skills: dict[str, int], *, device: str = "auto",
-              answer_after: float = 1, talk_time: float = 5, available: bool = True) -> int:
+              answer_after: float = 1, talk_time: float = 5, available: bool = True,
+              mobile: str | None = None, answered_by: str = "human") -> int:
+        """An agent on a softphone (`device`), or on the phone number `mobile`, picked up by
+        `answered_by` (a person, or the phone's voicemail: "machine")."""
         with self.live.db.transaction() as session:
-            agent = add_agent(session, name=name, endpoint=f"client:{name}", skills=skills,
-                              now=self.rt.clock.now())
+            agent = add_agent(session, name=name, endpoint=mobile or f"client:{name}",
+                              skills=skills, now=self.rt.clock.now())
             agent_id = agent.id
         self._user(name, "agent", agent_id)
-        self.carrier.set_device(Device(name, mode=device, answer_after=answer_after,
-                                       talk_time=talk_time))
+        if mobile:
+            self.carrier.set_callee(mobile, CallerScript(
+                answer=device != "off", answer_after=answer_after, answered_by=answered_by))
+        else:
+            self.carrier.set_device(Device(name, mode=device, answer_after=answer_after,
+                                           talk_time=talk_time))
         if available:
             self.set_state(name, "available")
         return agent_id
@@ -107,6 +114,11 @@ class Center:
                 .order_by(CallEvent.id)
             )
             return [sid for (sid,) in rows]
+
+    def events(self, kind: str) -> list[CallEvent]:
+        with self.live.db.transaction() as session:
+            return list(session.scalars(
+                select(CallEvent).where(CallEvent.kind == kind).order_by(CallEvent.id)))
 
     def reservations(self, sid: str) -> list[Reservation]:
         with self.live.db.transaction() as session:

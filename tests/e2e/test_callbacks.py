@@ -81,6 +81,29 @@ def test_press_1_hang_up_and_be_called_back_in_your_place(callback_center):
     assert center.carrier.errors == []
 
 
+def test_a_callback_is_not_put_through_to_an_agents_voicemail(callback_center):
+    center = callback_center()
+    roaming = "+13125550177"  # the agent's mobile, answered by its voicemail
+    center.agent("roamer", {"billing": 2}, available=False, mobile=roaming,
+                 answered_by="machine")
+    first = center.call([*TO_BILLING, "1", "1"], ALICE)
+    center.ended(first)
+    callback = wait_for(lambda: callback_of(center, first), what="the callback")
+    center.set_state("roamer", "available")
+    wait_for(lambda: center.agent_row("roamer").state == "not-ready", what="roamer not-ready")
+    assert center.agent_row("roamer").state_reason == "missed"
+    assert center.carrier.calls(to=ALICE) == [], "the customer was not rung into a voicemail"
+    (attempt,) = attempts(center, callback.id)
+    assert attempt.result == "agent-missed"
+    assert callback_of(center, first).status == "pending", "the callback keeps its place"
+    center.agent("desk", {"billing": 2}, talk_time=5)
+    done = wait_for(lambda: (c := callback_of(center, first)).status == "completed" and c,
+                    timeout=60, what="the callback to complete")
+    assert done.attempts == 0, "the agent's voicemail counted no try at the customer"
+    assert [a.result for a in attempts(center, callback.id)] == ["agent-missed", "completed"]
+    assert center.carrier.errors == []
+
+
 def test_choose_a_time_and_be_called_in_that_slot(callback_center, clock):
     center = callback_center(clock=clock)
     center.agent("ann", {"billing": 2}, available=False, talk_time=20)

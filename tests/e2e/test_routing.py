@@ -83,6 +83,46 @@ def test_an_unanswered_agent_goes_not_ready_and_the_caller_keeps_their_place(cen
     assert [r.status for r in center.reservations(first)] == ["missed", "completed"]
 
 
+ROAMING = "+13125550177"  # an agent's mobile: a real, callable number
+
+
+def test_an_agent_on_a_mobile_whose_voicemail_answers_is_not_an_answer(center_factory):
+    center = center_factory(ring_timeout=10)
+    center.agent("roamer", {"billing": 2}, mobile=ROAMING, answered_by="machine")
+    first = center.call(TO_BILLING, "+15551110010")
+    entered = wait_for(lambda: center.entry(first), what="the caller's entry").entered_at
+    wait_for(lambda: center.agent_row("roamer").state == "not-ready", what="roamer not-ready")
+    assert center.agent_row("roamer").state_reason == "missed"
+    wait_for(lambda: center.waiting(first), what="the caller back in the queue")
+    assert center.entry(first).entered_at == entered
+    [screened] = center.events("routing.screened")
+    assert screened.data["answered_by"] == "machine_start"
+    center.agent("desk", {"billing": 2})
+    call = center.ended(first)
+    assert call.outcome == "answered"
+    assert center.answered_by(first) == ["desk"], "the voicemail never counted as roamer's"
+    [missed, completed] = center.reservations(first)
+    assert (missed.status, missed.result) == ("missed", "voicemail")
+    assert completed.status == "completed"
+    [leg] = center.carrier.calls(to=ROAMING)
+    assert leg.status == "completed", "the voicemail was hung up on, not left ringing"
+
+
+def test_an_agent_on_a_mobile_hears_who_is_waiting_before_being_put_through(center_factory):
+    center = center_factory(ring_timeout=10)
+    center.agent("roamer", {"billing": 2}, mobile=ROAMING)
+    sid = center.call(TO_BILLING, "+15551110011", hangup_after=120)
+    call = center.ended(sid)
+    assert call.outcome == "answered"
+    assert center.answered_by(sid) == ["roamer"]
+    [leg] = center.carrier.calls(to=ROAMING)
+    said = [event["text"] for event in leg.line.events_after(0)[0] if event["type"] == "say"]
+    assert said and said[0].startswith("Call from +15551110011, about billing.")
+    [reservation] = center.reservations(sid)
+    assert reservation.status == "completed"
+    assert reservation.agent_call_sid == leg.sid
+
+
 def test_a_transfer_carries_the_note_to_the_next_agent(center):
     center.agent("ann", {"billing": 3}, talk_time=600)
     center.agent("tim", {"technical": 3}, available=False)
