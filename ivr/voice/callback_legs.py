@@ -140,7 +140,7 @@ def callback_done(rid: int) -> Response:
             response.hangup()
             return str(response)
         now = rt.clock.now()
-        machine = (attempt.answered_by or "").startswith("machine")
+        machine = answered_by_machine(attempt.answered_by or "")
         if dial_status == "completed" and not machine:
             result = "completed"
         elif dial_status == "canceled":
