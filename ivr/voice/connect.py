@@ -126,12 +126,13 @@ def connect_screen(rid: int) -> Response:
     leg_sid = form_field("CallSid")
     rt = current()
 
-    def work(session: Session) -> str:
+    def work(session: Session) -> tuple[str, bool]:
+        """The agent's TwiML, and whether the agent was found missing (the router's turn)."""
         reservation = _reservation(session, rid)
         response = VoiceResponse()
         if reservation is None or reservation.status != "offered":
             response.hangup()  # the caller left, or this leg is no longer theirs
-            return str(response)
+            return str(response), False
         now = rt.clock.now()
         events.record(session, "routing.screened", at=now, call_id=reservation.call_id,
                       agent_id=reservation.agent_id, reservation_id=rid,
@@ -139,15 +140,16 @@ def connect_screen(rid: int) -> Response:
         if answered_by_machine(answered_by):
             reservations.missed(session, reservation=reservation, now=now, result="voicemail")
             response.hangup()
-            return str(response)
+            return str(response), True
         reservations.answered(session, reservation=reservation, now=now, agent_call_sid=leg_sid)
         talking_to_a_person(session, rt, reservation, now)
         response.say(whisper_text(session, reservation, template="agent_whisper"),
                      language="en-US")
-        return str(response)
+        return str(response), False
 
-    body = rt.db.run(work)
-    rt.poke_router()
+    body, missed = rt.db.run(work)
+    if missed:
+        rt.poke_router()  # the caller waits again: another agent may take them
     return twiml_response(body)
 
 
