@@ -52,10 +52,9 @@ def record_missed(
     priority: int | None = None,
 ) -> MissedCall:
     """A missed call: kept, and joined to the number's open follow-up (created if none)."""
-    missed = MissedCall(call_id=call_id, number=number, kind=kind, at=now, detail={})
-    session.add(missed)
-    session.flush()
     if number == ANONYMOUS or number.startswith(("client:", "sip:")):
+        missed = _keep(session, number=number, kind=kind, call_id=call_id, now=now,
+                       follow_up_id=None)
         events.record(session, "missed.call", at=now, call_id=call_id, kind=kind,
                       missed_id=missed.id, follow_up_id=None, why="no number to call back")
         return missed
@@ -69,9 +68,20 @@ def record_missed(
         events.record(session, "followup.joined", at=now, call_id=call_id,
                       follow_up_id=follow_up.id, missed_count=follow_up.missed_count,
                       kind=kind)
-    missed.follow_up_id = follow_up.id
+    # Kept once its follow-up is known: inserted with it, not updated after.
+    missed = _keep(session, number=number, kind=kind, call_id=call_id, now=now,
+                   follow_up_id=follow_up.id)
     events.record(session, "missed.call", at=now, call_id=call_id, kind=kind,
                   missed_id=missed.id, follow_up_id=follow_up.id)
+    return missed
+
+
+def _keep(session: Session, *, number: str, kind: str, call_id: int | None, now: datetime,
+          follow_up_id: int | None) -> MissedCall:
+    missed = MissedCall(call_id=call_id, number=number, kind=kind, at=now,
+                        follow_up_id=follow_up_id, detail={})
+    session.add(missed)
+    session.flush()
     return missed
 
 

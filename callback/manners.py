@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import timezone as number_timezones
 from sqlalchemy import bindparam, select
+from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
 from callback.models import DoNotCall, OutboundPacing
@@ -66,8 +67,43 @@ def next_customer_daytime(at: datetime, zones: list[ZoneInfo], policy: CallbackP
 _ON_LIST = select(DoNotCall.number).where(DoNotCall.number == bindparam("number"))
 
 
+_CLEARED = "manners.not_on_do_not_call"  # Session.info: (transaction, numbers found clear)
+
+
 def on_do_not_call(session: Session, number: str) -> bool:
-    return session.scalar(_ON_LIST, {"number": number}) is not None
+    """Asked for a call's text and then its callback in one transaction: a number found
+    clear is not looked up again in that transaction, unless the list changes in it (through
+    the session; see `_list_flushed`). Other pending work is not flushed for the lookup: it
+    cannot change the list."""
+    changing = any(isinstance(pending, DoNotCall)
+                   for pending in (*session.new, *session.deleted))
+    remembered = session.info.get(_CLEARED)
+    if (not changing and remembered is not None and remembered[0] is session.get_transaction()
+            and number in remembered[1]):
+        return False
+    if changing:
+        session.info.pop(_CLEARED, None)
+        on_list = session.scalar(_ON_LIST, {"number": number}) is not None
+    else:
+        with session.no_autoflush:
+            on_list = session.scalar(_ON_LIST, {"number": number}) is not None
+    if not on_list:
+        transaction = session.get_transaction()  # begun by the lookup, if not before
+        if remembered is None or remembered[0] is not transaction:
+            remembered = (transaction, set())
+            session.info[_CLEARED] = remembered
+        remembered[1].add(number)
+    return on_list
+
+
+@orm_events.listens_for(Session, "after_flush")
+def _list_flushed(session: Session, _context: object) -> None:
+    # The numbers found clear may be on the list now (new, dirty and deleted still hold what
+    # this flush wrote).
+    if _CLEARED in session.info and any(
+        isinstance(obj, DoNotCall) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info.pop(_CLEARED, None)
 
 
 def may_dial(

@@ -22,6 +22,7 @@ from ivr.routing import queue
 from ivr.routing.models import QueueEntry, QueueEntrySkill, Reservation
 
 CUSTOMER_FAILURES = ("no-answer", "busy", "failed", "machine", "canceled")
+CREATED = "callback.created"  # Session.info: the follow-up callbacks made in the session
 
 
 class CallbackError(ValueError):
@@ -134,6 +135,8 @@ def follow_up_callback(
                         due_at=now, created_at=now, max_attempts=policy.max_attempts)
     session.add(callback)
     session.flush()
+    # With its entry: the session holds the objects it loaded only while something else does.
+    session.info.setdefault(CREATED, []).append((callback, entry))
     events.record(session, "callback.created", at=now, call_id=call_id,
                   callback_id=callback.id, kind="follow-up", follow_up_id=follow_up.id)
     return callback
@@ -149,26 +152,46 @@ def activate_due(
         select(Callback).where(Callback.status == "scheduled", Callback.due_at <= now)
         .options(lazyload(Callback.attempt_log))  # not needed to activate one
     ).all()
-    activated = []
-    for callback in due:
-        verdict = manners.may_dial(session, number=callback.number, now=now,
-                                   calendar=calendar, policy=policy)
+    return [callback for callback in due
+            if _activate(session, callback, now=now, calendar=calendar, policy=policy, by=by)]
+
+
+def activate_created(
+    session: Session, *, now: datetime, calendar: BusinessCalendar, policy: CallbackPolicy,
+    by: str,
+) -> list[Callback]:
+    """`activate_due` for the follow-up callbacks made in this session only: a webhook
+    dials the follow-up its call opened at once, without sweeping the whole table (the
+    callback timer sweeps the rest)."""
+    made = session.info.pop(CREATED, [])
+    return [callback for callback, entry in made
+            if callback.status == "scheduled" and callback.due_at <= now
+            and _activate(session, callback, now=now, calendar=calendar, policy=policy, by=by,
+                          entry=entry)]
+
+
+def _activate(session: Session, callback: Callback, *, now: datetime,
+              calendar: BusinessCalendar, policy: CallbackPolicy, by: str,
+              entry: QueueEntry | None = None) -> bool:
+    verdict = manners.may_dial(session, number=callback.number, now=now, calendar=calendar,
+                               policy=policy)
+    if entry is None:
         entry = session.get(QueueEntry, callback.entry_id)
-        if verdict.allowed:
-            callback.status = "pending"
-            entry.status = "waiting"
-            activated.append(callback)
-            events.record(session, "callback.activated", at=now, call_id=callback.call_id,
-                          callback_id=callback.id, entry_id=entry.id, by=by,
-                          due_at=callback.due_at.isoformat())
-        elif verdict.not_before is None:
-            _end(session, callback, entry, now, status="canceled", reason=verdict.reason)
-        elif callback.due_at < verdict.not_before:
-            callback.due_at = verdict.not_before
-            events.record(session, "callback.deferred", at=now, call_id=callback.call_id,
-                          callback_id=callback.id, until=verdict.not_before.isoformat(),
-                          reason=verdict.reason)
-    return activated
+    if verdict.allowed:
+        callback.status = "pending"
+        entry.status = "waiting"
+        events.record(session, "callback.activated", at=now, call_id=callback.call_id,
+                      callback_id=callback.id, entry_id=entry.id, by=by,
+                      due_at=callback.due_at.isoformat())
+        return True
+    if verdict.not_before is None:
+        _end(session, callback, entry, now, status="canceled", reason=verdict.reason)
+    elif callback.due_at < verdict.not_before:
+        callback.due_at = verdict.not_before
+        events.record(session, "callback.deferred", at=now, call_id=callback.call_id,
+                      callback_id=callback.id, until=verdict.not_before.isoformat(),
+                      reason=verdict.reason)
+    return False
 
 
 def _end(session: Session, callback: Callback, entry: QueueEntry | None, now: datetime, *,
@@ -283,6 +306,8 @@ def courtesy_callback(
                         max_attempts=policy.max_attempts, reason=reason)
     session.add(callback)
     session.flush()
+    # With its entry: the session holds the objects it loaded only while something else does.
+    session.info.setdefault(CREATED, []).append((callback, entry))
     events.record(session, "callback.created", at=now, call_id=call_id,
                   callback_id=callback.id, kind="courtesy")
     return callback

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ivr import events
 from ivr.calls.models import FINAL_STATUSES, STATUS_ORDER, Call, Contact
 from ivr.routing import queue
+from ivr.routing.models import QueueEntry
 
 ANONYMOUS = "anonymous"
 
@@ -124,9 +125,11 @@ def apply_status(
     now: datetime,
     duration: int | None = None,
     wrap_up_seconds: int = 30,
+    entries: list[QueueEntry] | None = None,
 ) -> bool:
     """Apply a carrier status once: a duplicate or one arriving out of order changes nothing.
-    Returns whether anything changed."""
+    Returns whether anything changed. `entries`: the call's queue entries, if the caller has
+    loaded them (`queue.call_entries`) for its own use."""
     if status not in STATUS_ORDER:
         raise ValueError(f"unknown CallStatus {status!r}")
     if call.is_over or STATUS_ORDER[status] <= STATUS_ORDER.get(call.status, 0):
@@ -136,19 +139,25 @@ def apply_status(
     if status == "in-progress" and call.answered_at is None:
         call.answered_at = now
     if status in FINAL_STATUSES:
-        _end_call(session, call=call, now=now, duration=duration, wrap_up_seconds=wrap_up_seconds)
+        _end_call(session, call=call, now=now, duration=duration,
+                  wrap_up_seconds=wrap_up_seconds,
+                  entries=queue.call_entries(session, call=call) if entries is None else entries)
     return True
 
 
 def _end_call(
-    session: Session, *, call: Call, now: datetime, duration: int | None, wrap_up_seconds: int
+    session: Session, *, call: Call, now: datetime, duration: int | None, wrap_up_seconds: int,
+    entries: list[QueueEntry],
 ) -> None:
     from ivr.routing.reservations import call_ended
 
     call.ended_at = now
     call.duration_seconds = duration
-    call_ended(session, call=call, now=now, wrap_up_seconds=wrap_up_seconds)
-    entry = queue.open_entry(session, call=call)
+    # An agent is reserved for the call, or talking to the caller, only while one of its
+    # entries is reserved or connected: with none, there is no reservation to look up.
+    if any(entry.status in ("reserved", "connected") for entry in entries):
+        call_ended(session, call=call, now=now, wrap_up_seconds=wrap_up_seconds)
+    entry = queue.in_play(entries)
     if entry is not None and entry.kind == "callback":
         # The caller hung up after asking for a callback: their entry keeps its place (it
         # may be ringing an agent already).

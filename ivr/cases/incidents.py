@@ -39,13 +39,12 @@ def declare(session: Session, *, subject: str, message: str, by: str, now: datet
     except IntegrityError:
         raise IncidentError(f"an incident on {subject!r} is already active") from None
     impact, urgency = policy.impacts[-1], policy.urgencies[-1]
-    case = Case(number=service.new_number(session), caller_number=INCIDENT_CALLER,
+    case = Case(number=service.new_number(), caller_number=INCIDENT_CALLER,
                 subject=incident.subject, impact=impact, urgency=urgency,
                 priority=policy.priority(impact, urgency), status="in-progress",
                 owner_skill=incident.subject, incident_id=incident.id, created_at=now,
                 first_response_at=now)
-    session.add(case)
-    session.flush()
+    service.add_numbered(session, case)
     from ivr.cases import clocks
 
     clocks.start(session, case=case, kind="resolution", now=now, calendar=calendar,

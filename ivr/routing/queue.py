@@ -44,15 +44,33 @@ def waiting_entry(session: Session, *, call: Call) -> QueueEntry | None:
     )
 
 
+IN_PLAY = ("waiting", "reserved", "connected")
+
+
 def open_entry(session: Session, *, call: Call) -> QueueEntry | None:
     """The call's entry that is still in play: waiting, reserved or connected."""
     return session.scalar(
-        _ONE_ENTRY.where(
-            QueueEntry.call_id == call.id,
-            QueueEntry.status.in_(("waiting", "reserved", "connected")),
-        )
+        _ONE_ENTRY.where(QueueEntry.call_id == call.id, QueueEntry.status.in_(IN_PLAY))
         .order_by(QueueEntry.id.desc())
     )
+
+
+def call_entries(session: Session, *, call: Call) -> list[QueueEntry]:
+    """All the call's entries, newest first: one query for a webhook that needs several of
+    them (`in_play`, `last_of_call`), as the end of a call does."""
+    return list(session.scalars(
+        _ONE_ENTRY.where(QueueEntry.call_id == call.id).order_by(QueueEntry.id.desc())
+    ))
+
+
+def in_play(entries: list[QueueEntry]) -> QueueEntry | None:
+    """`open_entry` among the call's entries (`call_entries`)."""
+    return next((entry for entry in entries if entry.status in IN_PLAY), None)
+
+
+def last_of_call(entries: list[QueueEntry]) -> QueueEntry | None:
+    """`last_call_entry` among the call's entries (`call_entries`)."""
+    return next((entry for entry in entries if entry.kind == "call"), None)
 
 
 def last_call_entry(session: Session, *, call: Call) -> QueueEntry | None:

@@ -15,7 +15,7 @@ from callflows import engine
 from callflows.engine import Enqueue, FlowError
 from ivr import casework, events
 from ivr.calls import flowsteps
-from ivr.calls.models import STATUS_ORDER, Call
+from ivr.calls.models import FINAL_STATUSES, STATUS_ORDER, Call
 from ivr.calls.service import (
     apply_status,
     find_call,
@@ -408,6 +408,9 @@ def status() -> Response:
         if call is None:
             abort(404, description=f"unknown CallSid {sid}")
         now = rt.clock.now()
+        # Loaded once for the end of the call: what it leaves, and the queue it was last in.
+        ending = call_status in FINAL_STATUSES and not call.is_over
+        entries = queue.call_entries(session, call=call) if ending else None
         changed = apply_status(
             session,
             call=call,
@@ -415,17 +418,18 @@ def status() -> Response:
             now=now,
             duration=int(duration) if duration else None,
             wrap_up_seconds=rt.policy.wrap_up_seconds,
+            entries=entries,
         )
         if changed and call.is_over:
             # Only a missed call needs the queue the caller was in (an answered one is most).
-            entry = queue.last_call_entry(session, call=call) if missed.classify(call) else None
+            entry = queue.last_of_call(entries or []) if missed.classify(call) else None
             found = missed.on_call_ended(session, call=call, entry=entry, now=now,
                                          calendar=rt.calendar, policy=rt.callbacks)
             if found is not None and found.follow_up_id is not None:
                 casework.on_missed(session, rt, call, entry)
             # A follow-up opened by this call is dialled as soon as the manners allow.
-            callbacks.activate_due(session, now=now, calendar=rt.calendar,
-                                   policy=rt.callbacks)
+            callbacks.activate_created(session, now=now, calendar=rt.calendar,
+                                       policy=rt.callbacks, by="missed call")
         return changed
 
     changed = rt.db.run(work)

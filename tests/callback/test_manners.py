@@ -60,6 +60,25 @@ def test_never_a_number_on_the_do_not_call_list(db, clock):
     assert "do-not-call" in result.reason
 
 
+def test_a_number_put_on_the_list_is_refused_in_the_same_transaction(db, clock):
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=NY)
+    with db.transaction() as session:
+        for _ in range(2):  # the second answer is the remembered one
+            assert manners.may_dial(session, number=NEW_YORK, now=at, calendar=CALENDAR,
+                                    policy=POLICY).allowed
+        session.add(DoNotCall(number=NEW_YORK, added_at=clock.now(), reason="asked"))
+        assert manners.on_do_not_call(session, NEW_YORK)
+    with db.transaction() as session:
+        assert not manners.on_do_not_call(session, SAN_FRANCISCO)
+        session.add(DoNotCall(number=SAN_FRANCISCO, added_at=clock.now(), reason="asked"))
+        session.flush()  # written before it is asked about again
+        assert manners.on_do_not_call(session, SAN_FRANCISCO)
+    with db.transaction() as session:
+        assert manners.on_do_not_call(session, NEW_YORK)
+        session.delete(session.get(DoNotCall, NEW_YORK))
+        assert not manners.on_do_not_call(session, NEW_YORK)
+
+
 def test_an_invalid_number_is_never_dialled(db):
     result = verdict(db, "+15551230000", datetime(2026, 11, 23, 10, 0, tzinfo=NY))
     assert not result.allowed and result.not_before is None

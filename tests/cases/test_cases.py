@@ -64,6 +64,29 @@ def test_case_numbers_are_six_digits_a_person_can_key(db):
     assert all(len(n) == 6 and n.isdigit() and n[0] != "0" for n in numbers)
 
 
+def test_a_case_number_already_taken_is_drawn_again(db, monkeypatch):
+    with db.transaction() as session:
+        taken = open_at(session, ny(2026, 11, 23, 9, 0)).number
+    draws = iter([int(taken) - 100000, 123456 - 100000])
+    monkeypatch.setattr(cases.secrets, "randbelow", lambda _n: next(draws))
+    with db.transaction() as session:
+        case = open_at(session, ny(2026, 11, 23, 9, 5))
+        assert case.number == "123456"
+    with db.transaction() as session:
+        assert session.scalars(select(Case.number).order_by(Case.id)).all() == [taken, "123456"]
+
+
+def test_when_every_draw_is_taken_the_case_is_refused_with_the_reason(db, monkeypatch):
+    with db.transaction() as session:
+        taken = open_at(session, ny(2026, 11, 23, 9, 0)).number
+    monkeypatch.setattr(cases.secrets, "randbelow", lambda _n: int(taken) - 100000)
+    with pytest.raises(cases.CaseError, match="no free case number"):
+        with db.transaction() as session:
+            open_at(session, ny(2026, 11, 23, 9, 5))
+    with db.transaction() as session:
+        assert session.scalars(select(Case.number)).all() == [taken]  # nothing half-written
+
+
 def test_clocks_count_business_hours_across_a_night(db):
     with db.transaction() as session:
         case = open_at(session, ny(2026, 11, 19, 17, 0))  # Thursday 17:00, P3
@@ -189,6 +212,11 @@ def test_a_second_call_on_the_same_subject_joins_the_open_case(db):
                                             skill="billing", now=ny(2026, 11, 23, 11, 0),
                                             calendar=CALENDAR, policy=POLICY)
         assert (joined.id, opened) == (first.id, False)
+        # Asked again, the call has its case, whatever the subject.
+        same, opened = cases.open_or_join(session, call=again, subject="technical",
+                                          skill="technical", now=ny(2026, 11, 23, 11, 1),
+                                          calendar=CALENDAR, policy=POLICY)
+        assert (same.id, opened) == (first.id, False)
         other = new_call(session, ny(2026, 11, 23, 12, 0), topic="technical")
         separate, opened = cases.open_or_join(session, call=other, subject="technical",
                                               skill="technical", now=ny(2026, 11, 23, 12, 0),

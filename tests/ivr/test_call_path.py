@@ -3,13 +3,17 @@ ring to a queue entry, with every step written as a call event."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select
 
+from callback.models import Callback
 from ivr.calls.models import Call, CallEvent, Contact
 from ivr.cases.models import Case, TextMessage
 from ivr.routing.models import QueueEntry
 
+from conftest import MONDAY_10AM
 from twimlwalk import Twiml
 from webhooks import Caller, in_db, new_sid
 
@@ -150,6 +154,13 @@ def test_a_caller_who_hangs_up_waiting_for_billing_gets_a_billing_case(db, carri
         text = session.scalar(select(TextMessage).where(TextMessage.case_id == case.id))
         assert (case.owner_skill, case.subject) == ("billing", "billing")
         assert text.purpose == "case-missed"
+        # Its follow-up is dialled as soon as the manners allow: 10:00 UTC is before eight
+        # in New York, so it waits for the customer's morning.
+        callback = session.scalar(select(Callback).where(Callback.number == caller.number))
+        deferred = session.scalar(select(CallEvent).where(CallEvent.kind == "callback.deferred"))
+        assert (callback.kind, callback.status) == ("follow-up", "scheduled")
+        assert deferred.data["callback_id"] == callback.id
+        assert callback.due_at == datetime.fromisoformat(deferred.data["until"]) > MONDAY_10AM
 
 
 def test_hanging_up_in_the_ivr_is_recorded_as_such(db, carrier_post):
