@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,10 +33,13 @@ def deadline(missed_at: datetime, *, calendar: BusinessCalendar, policy: Callbac
     return due
 
 
+# Built once: asked for every missed call.
+_OPEN_FOR = select(FollowUp).where(FollowUp.number == bindparam("number"),
+                                   FollowUp.status == "open")
+
+
 def open_follow_up(session: Session, number: str) -> FollowUp | None:
-    return session.scalar(
-        select(FollowUp).where(FollowUp.number == number, FollowUp.status == "open")
-    )
+    return session.scalar(_OPEN_FOR, {"number": number})
 
 
 def record_missed(

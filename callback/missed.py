@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from callback import followups
@@ -32,6 +32,11 @@ def classify(call: Call) -> str | None:
     return None
 
 
+# Built once: asked at the end of every missed call.
+_RECORDED_FOR = select(MissedCall).where(MissedCall.call_id == bindparam("call_id"),
+                                         MissedCall.kind != "callback-failed")
+
+
 def on_call_ended(
     session: Session, *, call: Call, entry: QueueEntry | None, now: datetime,
     calendar: BusinessCalendar, policy: CallbackPolicy,
@@ -41,8 +46,7 @@ def on_call_ended(
     kind = classify(call)
     if kind is None:
         return None
-    already = session.scalar(select(MissedCall).where(MissedCall.call_id == call.id,
-                                                      MissedCall.kind != "callback-failed"))
+    already = session.scalar(_RECORDED_FOR, {"call_id": call.id})
     if already is not None:
         return already
     return followups.record_missed(

@@ -80,5 +80,6 @@ def on_event(rt: Runtime, message: dict[str, Any]) -> None:
             schedule_shared(rt, kind="cases-courtesy", func=courtesy_calls, at=at)
         else:
             schedule_shared(rt, kind="cases-escalate", func=escalate_cases, at=at)
-    elif kind == "text.queued":
-        rt.poke_router()  # the dispatcher sends texts that are due
+    elif kind == "text.queued" and data.get("status") == "held" and (
+            datetime.fromisoformat(data["send_after"]) <= rt.clock.now()):
+        rt.poke_router()  # the dispatcher sends texts that are due (later ones in its rounds)

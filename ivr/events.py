@@ -129,6 +129,11 @@ _INSERT = insert(_EVENTS)
 _INSERT_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 
 
+def pending(session: Session) -> list[CallEvent]:
+    """The events recorded in this session's transaction so far."""
+    return list(session.info.get(PENDING, []))
+
+
 def pending_kinds(session: Session) -> list[str]:
     """The kinds of the events recorded in this session's transaction so far."""
     return [event.kind for event in session.info.get(PENDING, [])]

@@ -55,19 +55,24 @@ def _normalized(raw: str, region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Built once: asked for every incoming call.
+_CONTACT = select(Contact).where(Contact.phone == bindparam("number"))
+_CALLS_BETWEEN = select(func.count(Call.id)).where(
+    Call.from_number == bindparam("number"),
+    Call.direction == "inbound",
+    Call.started_at >= bindparam("since"),
+    Call.started_at < bindparam("until"),
+)
+
+
 def identify_caller(session: Session, *, number: str, now: datetime, tz: ZoneInfo) -> CallerInfo:
     """Look the number up in contacts and in today's calls (today in the business timezone)."""
     if number == ANONYMOUS:
         return CallerInfo(number, None, False, False, None, None)
-    contact = session.scalar(select(Contact).where(Contact.phone == number))
+    contact = session.scalar(_CONTACT, {"number": number})
     local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
     earlier_today = session.scalar(
-        select(func.count(Call.id)).where(
-            Call.from_number == number,
-            Call.direction == "inbound",
-            Call.started_at >= local_midnight,
-            Call.started_at < now,
-        )
+        _CALLS_BETWEEN, {"number": number, "since": local_midnight, "until": now}
     )
     return CallerInfo(
         number=number,

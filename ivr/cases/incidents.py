@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,10 +59,14 @@ def active(session: Session, subjects: Iterable[str]) -> Incident | None:
     names = [s for s in subjects if s]
     if not names:
         return None
-    return session.scalar(
-        select(Incident).where(Incident.subject.in_(names), Incident.cleared_at.is_(None))
-        .order_by(Incident.id)
-    )
+    return session.scalar(_ACTIVE_ON, {"names": names})
+
+
+# Built once: asked for every caller who joins a queue.
+_ACTIVE_ON = (select(Incident)
+              .where(Incident.subject.in_(bindparam("names", expanding=True)),
+                     Incident.cleared_at.is_(None))
+              .order_by(Incident.id))
 
 
 def case_of(session: Session, incident: Incident) -> Case:

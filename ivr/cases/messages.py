@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from callback import manners
@@ -115,11 +115,14 @@ def queue_text(
     return message
 
 
+# Built once: every dispatcher round asks.
+_DUE = (select(TextMessage.id)
+        .where(TextMessage.status == "held", TextMessage.send_after <= bindparam("now"))
+        .order_by(TextMessage.id))
+
+
 def due_texts(session: Session, *, now: datetime) -> list[int]:
-    return list(session.scalars(
-        select(TextMessage.id).where(TextMessage.status == "held", TextMessage.send_after <= now)
-        .order_by(TextMessage.id)
-    ))
+    return list(session.scalars(_DUE, {"now": now}))
 
 
 @dataclass(frozen=True)

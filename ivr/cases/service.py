@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,12 +58,26 @@ def for_call(session: Session, call_id: int) -> Case | None:
     return session.scalar(select(Case).join(CaseCall).where(CaseCall.call_id == call_id))
 
 
+# Built once: asked for every caller at the case question and whenever a case is opened.
+_OPEN_OF = (select(Case)
+            .where(Case.caller_number == bindparam("caller_number"),
+                   Case.status.in_(OPEN_STATES))
+            .order_by(Case.created_at.desc()))
+_LINKED_OR_OPEN = (
+    select(Case, CaseCall.call_id.is_not(None))
+    .outerjoin(CaseCall, and_(CaseCall.case_id == Case.id,
+                              CaseCall.call_id == bindparam("call_id")))
+    .where(or_(CaseCall.call_id == bindparam("call_id"),
+               and_(Case.caller_number == bindparam("caller_number"),
+                    Case.status.in_(OPEN_STATES))))
+    .order_by(Case.created_at.desc())
+)
+
+
 def open_case_of(session: Session, caller_number: str, subject: str | None = None
                  ) -> Case | None:
     """The caller's open case, the one on `subject` first, else the most recent."""
-    query = select(Case).where(Case.caller_number == caller_number,
-                               Case.status.in_(OPEN_STATES)).order_by(Case.created_at.desc())
-    cases = list(session.scalars(query))
+    cases = list(session.scalars(_OPEN_OF, {"caller_number": caller_number}))
     same = [c for c in cases if subject and c.subject == subject]
     return (same or cases or [None])[0]
 
@@ -129,13 +143,8 @@ def _linked_or_open(session: Session, call: Call, subject: str
                     ) -> tuple[Case | None, Case | None]:
     """`for_call` and `open_case_of` in one query: (the call's case, the caller's open case
     on `subject` or else their latest)."""
-    linked_here = CaseCall.call_id.is_not(None)
     rows = session.execute(
-        select(Case, linked_here)
-        .outerjoin(CaseCall, and_(CaseCall.case_id == Case.id, CaseCall.call_id == call.id))
-        .where(or_(CaseCall.call_id == call.id,
-                   and_(Case.caller_number == call.from_number, Case.status.in_(OPEN_STATES))))
-        .order_by(Case.created_at.desc())
+        _LINKED_OR_OPEN, {"call_id": call.id, "caller_number": call.from_number}
     ).all()
     linked = next((case for case, here in rows if here), None)
     open_cases = [case for case, _ in rows if case.caller_number == call.from_number

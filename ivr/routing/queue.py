@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -17,7 +17,7 @@ from ivr.routing.policy import RoutingPolicy
 def ensure_skill(session: Session, name: str) -> Skill:
     """The skill called `name`, made on first use. Two first callers for a new skill may
     make it at once (several web processes): the one who loses uses the winner's."""
-    skill = session.scalar(select(Skill).where(Skill.name == name))
+    skill = _loaded_skill(session, name) or session.scalar(_SKILL_NAMED, {"name": name})
     if skill is not None:
         return skill
     try:
@@ -29,6 +29,15 @@ def ensure_skill(session: Session, name: str) -> Skill:
     return skill
 
 
+def _loaded_skill(session: Session, name: str) -> Skill | None:
+    # Often loaded already with an entry's required skills (a follow-up takes the skills of
+    # the queue the caller left): no query for it again.
+    for obj in session.identity_map.values():
+        if type(obj) is Skill and obj.name == name:
+            return obj
+    return None
+
+
 def skills_key(skills: dict[str, int]) -> str:
     return ",".join(f"{name}:{level}" for name, level in sorted(skills.items()))
 
@@ -38,29 +47,30 @@ def skills_key(skills: dict[str, int]) -> str:
 _ONE_ENTRY = select(QueueEntry).options(lazyload(QueueEntry.required))
 
 
-def waiting_entry(session: Session, *, call: Call) -> QueueEntry | None:
-    return session.scalar(
-        _ONE_ENTRY.where(QueueEntry.call_id == call.id, QueueEntry.status == "waiting")
-    )
-
-
 IN_PLAY = ("waiting", "reserved", "connected")
+# Built once, as the other lookups every call makes: building a statement costs more than
+# running one of these.
+_OF_CALL = _ONE_ENTRY.where(QueueEntry.call_id == bindparam("call_id"))
+_WAITING = _OF_CALL.where(QueueEntry.status == "waiting")
+_IN_PLAY = _OF_CALL.where(QueueEntry.status.in_(IN_PLAY)).order_by(QueueEntry.id.desc())
+_ALL_OF_CALL = _OF_CALL.order_by(QueueEntry.id.desc())
+_LAST_OF_CALL = _OF_CALL.where(QueueEntry.kind == "call").order_by(QueueEntry.id.desc())
+_SKILL_NAMED = select(Skill).where(Skill.name == bindparam("name"))
+
+
+def waiting_entry(session: Session, *, call: Call) -> QueueEntry | None:
+    return session.scalar(_WAITING, {"call_id": call.id})
 
 
 def open_entry(session: Session, *, call: Call) -> QueueEntry | None:
     """The call's entry that is still in play: waiting, reserved or connected."""
-    return session.scalar(
-        _ONE_ENTRY.where(QueueEntry.call_id == call.id, QueueEntry.status.in_(IN_PLAY))
-        .order_by(QueueEntry.id.desc())
-    )
+    return session.scalar(_IN_PLAY, {"call_id": call.id})
 
 
 def call_entries(session: Session, *, call: Call) -> list[QueueEntry]:
     """All the call's entries, newest first: one query for a webhook that needs several of
     them (`in_play`, `last_of_call`), as the end of a call does."""
-    return list(session.scalars(
-        _ONE_ENTRY.where(QueueEntry.call_id == call.id).order_by(QueueEntry.id.desc())
-    ))
+    return list(session.scalars(_ALL_OF_CALL, {"call_id": call.id}))
 
 
 def in_play(entries: list[QueueEntry]) -> QueueEntry | None:
@@ -76,10 +86,7 @@ def last_of_call(entries: list[QueueEntry]) -> QueueEntry | None:
 def last_call_entry(session: Session, *, call: Call) -> QueueEntry | None:
     """The queue the caller was last in, whatever became of it (a follow-up's callback
     entries for the same call are not theirs)."""
-    return session.scalar(
-        _ONE_ENTRY.where(QueueEntry.call_id == call.id, QueueEntry.kind == "call")
-        .order_by(QueueEntry.id.desc())
-    )
+    return session.scalar(_LAST_OF_CALL, {"call_id": call.id})
 
 
 def enqueue(

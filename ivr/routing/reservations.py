@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ivr import events
@@ -13,13 +13,13 @@ from ivr.calls.models import Call
 from ivr.routing.models import Reservation
 from ivr.routing.presence import set_state, start_wrap_up
 
+_ACTIVE_FOR_CALL = select(Reservation).where(
+    Reservation.call_id == bindparam("call_id"), Reservation.status.in_(("offered", "connected"))
+)
+
 
 def active_for_call(session: Session, *, call_id: int) -> Reservation | None:
-    return session.scalar(
-        select(Reservation).where(
-            Reservation.call_id == call_id, Reservation.status.in_(("offered", "connected"))
-        )
-    )
+    return session.scalar(_ACTIVE_FOR_CALL, {"call_id": call_id})
 
 
 def active_for_agent(session: Session, *, agent_id: int) -> Reservation | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from ivr import events
-from ivr.calls.models import Call
+from ivr.calls.models import Call, CallEvent
 from ivr.calls.service import find_call, normalize_number, open_inbound_call
 from ivr.httperrors import json_error
 from ivr.runtime import current
@@ -58,27 +58,37 @@ def check_signature() -> None:
 # Events after which no new match can be made: a caller walking the menus, hearing their
 # place in the queue, or leaving it while still waiting (no agent was theirs, and the next
 # caller with the same needs waited less, so fits no agent the leaver did not) changes
-# nothing the router looks at. The router's own round every few seconds covers what time
-# alone changes (aging, skill expansion, finished wrap-ups).
+# nothing the router looks at; nor does the bookkeeping of a call's end that frees no agent
+# and puts no one in the queue (a follow-up's callback waits, scheduled, until activated).
+# The router's own round every few seconds covers what time alone changes (aging, skill
+# expansion, finished wrap-ups).
 INERT_EVENTS = frozenset({
     "call.started", "ivr.node", "queue.announced", "callback.offered", "queue.result",
-    "queue.abandoned",
+    "queue.abandoned", "call.status", "call.ended", "missed.call", "followup.created",
+    "followup.joined", "callback.created", "callback.deferred", "callback.canceled",
+    "case.clock", "case.opened", "case.call_linked", "text.queued",
 })
 
 
+def wakes_router(recorded: list[CallEvent]) -> bool:
+    """Whether a transaction that recorded these events may have given the router a match to
+    make. One that recorded nothing may have changed anything. (A text to send wakes the
+    dispatcher by itself: `case_timers.on_event`.)"""
+    return not recorded or any(event.kind not in INERT_EVENTS for event in recorded)
+
+
 def answer(rt: Any, work: Any) -> Response:
-    """Run the webhook's transaction, then let the router look if the caller may have just
-    joined the queue, or left it (any transaction that recorded more than menu steps and
-    wait announcements, or that recorded nothing)."""
-    kinds: list[str] = []
+    """Run the webhook's transaction, then let the router look if it may have given it a
+    match to make (`wakes_router`): the caller may have just joined the queue, or left it."""
+    recorded: list[CallEvent] = []
 
     def tracked(session: Session) -> Any:
         body = work(session)
-        kinds[:] = events.pending_kinds(session)
+        recorded[:] = events.pending(session)
         return body
 
     body = rt.db.run(tracked)
-    if not kinds or not INERT_EVENTS.issuperset(kinds):
+    if wakes_router(recorded):
         rt.poke_router()
     return twiml_response(body)
 

@@ -15,7 +15,7 @@ from callflows import engine
 from callflows.engine import Enqueue, FlowError
 from ivr import casework, events
 from ivr.calls import flowsteps
-from ivr.calls.models import FINAL_STATUSES, STATUS_ORDER, Call
+from ivr.calls.models import FINAL_STATUSES, STATUS_ORDER, Call, CallEvent
 from ivr.calls.service import (
     apply_status,
     find_call,
@@ -37,6 +37,7 @@ from ivr.voice.blueprint import (
     log,
     public_url_for,
     twiml_response,
+    wakes_router,
 )
 from ivr.voice.callbacks import add_offer, should_offer
 from ivr.voice.prompts import language_or_default, prompt
@@ -403,6 +404,8 @@ def status() -> Response:
         abort(400, description=f"CallDuration must be whole seconds, not {duration!r}")
     rt = current()
 
+    recorded: list[CallEvent] = []
+
     def work(session: Session) -> bool:
         call = find_call(session, sid)
         if call is None:
@@ -430,11 +433,12 @@ def status() -> Response:
             # A follow-up opened by this call is dialled as soon as the manners allow.
             callbacks.activate_created(session, now=now, calendar=rt.calendar,
                                        policy=rt.callbacks, by="missed call")
+        recorded[:] = events.pending(session)
         return changed
 
     changed = rt.db.run(work)
-    if changed:
-        rt.poke_router()  # an agent may have been freed by the call's end
+    if changed and wakes_router(recorded):
+        rt.poke_router()  # an agent freed by the call's end, or its follow-up dialled
     return Response("", status=204 if changed else 200)
 
 
