@@ -13,6 +13,7 @@ from callback.models import MissedCall
 from callback.policy import CallbackPolicy
 from ivr.calendar import BusinessCalendar
 from ivr.calls.models import Call
+from ivr.db import reading
 from ivr.routing.models import QueueEntry
 
 
@@ -46,7 +47,8 @@ def on_call_ended(
     kind = classify(call)
     if kind is None:
         return None
-    already = session.scalar(_RECORDED_FOR, {"call_id": call.id})
+    with reading(session, MissedCall):
+        already = session.scalar(_RECORDED_FOR, {"call_id": call.id})
     if already is not None:
         return already
     return followups.record_missed(

@@ -79,6 +79,16 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def reading(session: Session, *classes: type) -> Any:
+    """A block whose queries read only the tables of `classes`: work pending for other
+    tables is not flushed first (it cannot change their answers, and goes out with the next
+    flush, one flush fewer), unless objects of `classes` themselves are pending."""
+    pending = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, classes) for obj in pending):
+        return nullcontext()
+    return session.no_autoflush
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own transaction handling is turned off so BEGIN IMMEDIATE below is ours:
     # a writer takes the lock at the start instead of failing to upgrade a read lock later.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from ivr import events
 from ivr.calls.models import Call
+from ivr.db import reading
 from ivr.routing.models import QueueEntry, QueueEntrySkill, Skill
 from ivr.routing.policy import RoutingPolicy
 
@@ -59,18 +60,21 @@ _SKILL_NAMED = select(Skill).where(Skill.name == bindparam("name"))
 
 
 def waiting_entry(session: Session, *, call: Call) -> QueueEntry | None:
-    return session.scalar(_WAITING, {"call_id": call.id})
+    with reading(session, QueueEntry):
+        return session.scalar(_WAITING, {"call_id": call.id})
 
 
 def open_entry(session: Session, *, call: Call) -> QueueEntry | None:
     """The call's entry that is still in play: waiting, reserved or connected."""
-    return session.scalar(_IN_PLAY, {"call_id": call.id})
+    with reading(session, QueueEntry):
+        return session.scalar(_IN_PLAY, {"call_id": call.id})
 
 
 def call_entries(session: Session, *, call: Call) -> list[QueueEntry]:
     """All the call's entries, newest first: one query for a webhook that needs several of
     them (`in_play`, `last_of_call`), as the end of a call does."""
-    return list(session.scalars(_ALL_OF_CALL, {"call_id": call.id}))
+    with reading(session, QueueEntry):
+        return list(session.scalars(_ALL_OF_CALL, {"call_id": call.id}))
 
 
 def in_play(entries: list[QueueEntry]) -> QueueEntry | None:
@@ -86,7 +90,8 @@ def last_of_call(entries: list[QueueEntry]) -> QueueEntry | None:
 def last_call_entry(session: Session, *, call: Call) -> QueueEntry | None:
     """The queue the caller was last in, whatever became of it (a follow-up's callback
     entries for the same call are not theirs)."""
-    return session.scalar(_LAST_OF_CALL, {"call_id": call.id})
+    with reading(session, QueueEntry):
+        return session.scalar(_LAST_OF_CALL, {"call_id": call.id})
 
 
 def enqueue(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from ivr.routing.router import sweep
+from tests.ivr.test_router import POLICY, new_agent
+
 from webhooks import Caller
 
 
@@ -37,9 +40,33 @@ def test_menus_and_wait_polls_do_not_wake_the_router(carrier_post, dispatcher):
     assert dispatcher.pokes == 1
 
 
-def test_the_end_of_a_queued_call_wakes_the_router(carrier_post, dispatcher):
+def test_the_end_of_a_call_offered_to_an_agent_wakes_the_router(carrier_post, dispatcher,
+                                                                 db, clock):
+    caller = Caller(carrier_post)
+    caller.press(caller.to_main_menu(), "1")
+    with db.transaction() as session:
+        new_agent(session, clock, "ann", {"billing": 3, "general": 3})
+        (reservation,) = sweep(session, now=clock.now(), policy=POLICY)
+    before = dispatcher.pokes
+    assert caller.status("completed", CallDuration="30").status_code == 204
+    assert dispatcher.pokes > before, "the agent the caller was offered to is free again"
+
+
+def test_the_end_of_a_waiting_call_wakes_the_router_for_its_follow_up(carrier_post,
+                                                                       dispatcher):
+    caller = Caller(carrier_post, "+442079460123")  # London, 10:00: a time to call them back
+    caller.press(caller.to_main_menu(), "1")
+    before = dispatcher.pokes
+    assert caller.status("completed", CallDuration="30").status_code == 204
+    assert dispatcher.pokes > before, "the follow-up's callback waits in the router now"
+
+
+def test_the_end_of_a_waiting_call_with_no_one_to_call_back_leaves_the_router_be(
+        carrier_post, dispatcher):
+    # No agent was the caller's, and their number cannot be dialled: the follow-up's
+    # callback ends at once, and no match became possible.
     caller = Caller(carrier_post)
     caller.press(caller.to_main_menu(), "1")
     before = dispatcher.pokes
     assert caller.status("completed", CallDuration="30").status_code == 204
-    assert dispatcher.pokes > before, "an agent may have been freed by the call's end"
+    assert dispatcher.pokes == before
