@@ -17,6 +17,7 @@ from callback.policy import CallbackPolicy
 from ivr import events
 from ivr.calendar import BusinessCalendar
 from ivr.calls.service import ANONYMOUS
+from ivr.db import race_guard
 from ivr.routing.models import QueueEntry
 
 GENERAL = {"general": 1}
@@ -106,7 +107,7 @@ def _create(
         skills=dict(skills),
     )
     try:
-        with session.begin_nested():
+        with race_guard(session):
             session.add(follow_up)
             session.flush()
     except IntegrityError:

@@ -79,6 +79,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def race_guard(session: Session) -> Any:
+    """Around an insert that another process may have made first since the lookup before it
+    (a unique index catches that, and the caller rejoins the winner's row): a savepoint on
+    PostgreSQL. On SQLite the transaction holds the one write lock from its BEGIN IMMEDIATE
+    (`_sqlite_begin_immediate`), so no other writer comes between the lookup and the insert,
+    and the savepoint's two statements are not needed."""
+    if session.get_bind().dialect.name == "sqlite":
+        return nullcontext()
+    return session.begin_nested()
+
+
 def reading(session: Session, *classes: type) -> Any:
     """A block whose queries read only the tables of `classes`: work pending for other
     tables is not flushed first (it cannot change their answers, and goes out with the next

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from ivr import events
 from ivr.calls.models import Call
-from ivr.db import reading
+from ivr.db import race_guard, reading
 from ivr.routing.models import QueueEntry, QueueEntrySkill, Skill
 from ivr.routing.policy import RoutingPolicy
 
@@ -22,9 +22,10 @@ def ensure_skill(session: Session, name: str) -> Skill:
     if skill is not None:
         return skill
     try:
-        with session.begin_nested():
+        with race_guard(session):
             skill = Skill(name=name)
             session.add(skill)
+            session.flush()
     except IntegrityError:
         skill = session.scalars(select(Skill).where(Skill.name == name)).one()
     return skill

@@ -4,6 +4,7 @@ closing by an inbound call."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -95,6 +96,38 @@ def test_a_missed_call_opens_one_follow_up_with_a_callback(db):
             "follow-up", "scheduled", NUMBER)
         entry = session.get(QueueEntry, callback.entry_id)
         assert (entry.kind, entry.skills) == ("callback", {"billing": 1})
+
+
+def test_two_processes_missing_one_number_at_once_open_one_follow_up(db):
+    """Sessions of their own, as two web processes would have: the second looks for the
+    number's follow-up while the first has made it and not committed. On SQLite the second
+    waits for the write lock before it looks; on PostgreSQL it inserts, the unique index
+    holds it until the first commits, and it joins the winner's follow-up."""
+    at = ny(2026, 11, 23, 10, 0)
+    first = db.sessions()
+    miss(first, at)
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with db.sessions() as session:
+                miss(session, at + timedelta(minutes=1))
+                session.commit()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)  # let it reach the lock or the index
+    first.commit()
+    first.close()
+    thread.join()
+    assert failures == []
+    with db.transaction() as session:
+        (follow_up,) = session.scalars(select(FollowUp).where(FollowUp.number == NUMBER))
+        assert (follow_up.status, follow_up.missed_count) == ("open", 2)
+        assert session.scalar(select(func.count(MissedCall.id))
+                              .where(MissedCall.follow_up_id == follow_up.id)) == 2
 
 
 def test_repeat_misses_from_a_number_merge_into_its_open_follow_up(db):
