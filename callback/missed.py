@@ -15,6 +15,7 @@ from ivr.calendar import BusinessCalendar
 from ivr.calls.models import Call
 from ivr.db import reading
 from ivr.routing.models import QueueEntry
+from ivr.routing.router import parse_skills_key
 
 
 def classify(call: Call) -> str | None:
@@ -51,7 +52,10 @@ def on_call_ended(
         already = session.scalar(_RECORDED_FOR, {"call_id": call.id})
     if already is not None:
         return already
+    # The skills as the router keeps them (`skills_key`): loading the entry's required
+    # skills would be a query of its own.
     return followups.record_missed(
         session, number=call.from_number, kind=kind, call_id=call.id, now=now,
-        calendar=calendar, policy=policy, skills=entry.skills if entry else None,
+        calendar=calendar, policy=policy,
+        skills=parse_skills_key(entry.skills_key) if entry else None,
     )

@@ -18,7 +18,7 @@ from ivr.routing.policy import RoutingPolicy
 def ensure_skill(session: Session, name: str) -> Skill:
     """The skill called `name`, made on first use. Two first callers for a new skill may
     make it at once (several web processes): the one who loses uses the winner's."""
-    skill = _loaded_skill(session, name) or session.scalar(_SKILL_NAMED, {"name": name})
+    skill = session.scalar(_SKILL_NAMED, {"name": name})
     if skill is not None:
         return skill
     try:
@@ -29,15 +29,6 @@ def ensure_skill(session: Session, name: str) -> Skill:
     except IntegrityError:
         skill = session.scalars(select(Skill).where(Skill.name == name)).one()
     return skill
-
-
-def _loaded_skill(session: Session, name: str) -> Skill | None:
-    # Often loaded already with an entry's required skills (a follow-up takes the skills of
-    # the queue the caller left): no query for it again.
-    for obj in session.identity_map.values():
-        if type(obj) is Skill and obj.name == name:
-            return obj
-    return None
 
 
 def skills_key(skills: dict[str, int]) -> str:
