@@ -17,7 +17,7 @@ from callback.policy import CallbackPolicy
 from ivr import events
 from ivr.calendar import BusinessCalendar
 from ivr.calls.service import ANONYMOUS
-from ivr.db import race_guard
+from ivr.db import race_guard, reading
 from ivr.routing.models import QueueEntry
 
 GENERAL = {"general": 1}
@@ -40,7 +40,8 @@ _OPEN_FOR = select(FollowUp).where(FollowUp.number == bindparam("number"),
 
 
 def open_follow_up(session: Session, number: str) -> FollowUp | None:
-    return session.scalar(_OPEN_FOR, {"number": number})
+    with reading(session, FollowUp):
+        return session.scalar(_OPEN_FOR, {"number": number})
 
 
 def record_missed(
@@ -60,7 +61,8 @@ def record_missed(
         missed = _keep(session, number=number, kind=kind, call_id=call_id, now=now,
                        follow_up_id=None)
         events.record(session, "missed.call", at=now, call_id=call_id, kind=kind,
-                      missed_id=missed.id, follow_up_id=None, why="no number to call back")
+                      missed_id=events.IdOf(missed), follow_up_id=None,
+                      why="no number to call back")
         return missed
     follow_up = open_follow_up(session, number)
     if follow_up is None:
@@ -76,7 +78,7 @@ def record_missed(
     missed = _keep(session, number=number, kind=kind, call_id=call_id, now=now,
                    follow_up_id=follow_up.id)
     events.record(session, "missed.call", at=now, call_id=call_id, kind=kind,
-                  missed_id=missed.id, follow_up_id=follow_up.id)
+                  missed_id=events.IdOf(missed), follow_up_id=follow_up.id)
     return missed
 
 
@@ -84,8 +86,7 @@ def _keep(session: Session, *, number: str, kind: str, call_id: int | None, now:
           follow_up_id: int | None) -> MissedCall:
     missed = MissedCall(call_id=call_id, number=number, kind=kind, at=now,
                         follow_up_id=follow_up_id, detail={})
-    session.add(missed)
-    session.flush()
+    session.add(missed)  # written with the next flush (its id, in the event, then)
     return missed
 
 

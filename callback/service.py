@@ -133,12 +133,12 @@ def follow_up_callback(
     callback = Callback(kind="follow-up", status="scheduled", number=follow_up.number,
                         call_id=call_id, entry_id=entry.id, follow_up_id=follow_up.id,
                         due_at=now, created_at=now, max_attempts=policy.max_attempts)
-    session.add(callback)
-    session.flush()
+    session.add(callback)  # written with the next flush: nothing here needs its id
     # With its entry: the session holds the objects it loaded only while something else does.
     session.info.setdefault(CREATED, []).append((callback, entry))
     events.record(session, "callback.created", at=now, call_id=call_id,
-                  callback_id=callback.id, kind="follow-up", follow_up_id=follow_up.id)
+                  callback_id=events.IdOf(callback), kind="follow-up",
+                  follow_up_id=follow_up.id)
     return callback
 
 
@@ -181,7 +181,7 @@ def _activate(session: Session, callback: Callback, *, now: datetime,
         callback.status = "pending"
         entry.status = "waiting"
         events.record(session, "callback.activated", at=now, call_id=callback.call_id,
-                      callback_id=callback.id, entry_id=entry.id, by=by,
+                      callback_id=events.IdOf(callback), entry_id=entry.id, by=by,
                       due_at=callback.due_at.isoformat())
         return True
     if verdict.not_before is None:
@@ -189,7 +189,7 @@ def _activate(session: Session, callback: Callback, *, now: datetime,
     elif callback.due_at < verdict.not_before:
         callback.due_at = verdict.not_before
         events.record(session, "callback.deferred", at=now, call_id=callback.call_id,
-                      callback_id=callback.id, until=verdict.not_before.isoformat(),
+                      callback_id=events.IdOf(callback), until=verdict.not_before.isoformat(),
                       reason=verdict.reason)
     return False
 
@@ -203,7 +203,7 @@ def _end(session: Session, callback: Callback, entry: QueueEntry | None, now: da
         entry.status = "done" if status == "completed" else "left"
         entry.left_at = now
     events.record(session, f"callback.{status}", at=now, call_id=callback.call_id,
-                  callback_id=callback.id, reason=reason, attempts=callback.attempts)
+                  callback_id=events.IdOf(callback), reason=reason, attempts=callback.attempts)
 
 
 def hold_back(session: Session, *, callback: Callback, now: datetime,

@@ -21,6 +21,17 @@ PENDING = "ivr.pending_events"
 UNWRITTEN = "ivr.unwritten_events"
 
 
+class IdOf:
+    """An event field naming an object that may not be written yet: the object's id once it
+    is (the events are written at commit, or before a query that may read them, and flush
+    such objects first). The id need not be flushed for the event alone."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+
 def record(
     session: Session,
     kind: str,
@@ -45,9 +56,16 @@ def record(
 
 def write_recorded(session: Session) -> None:
     """Write the events recorded so far in one statement, and give them their ids."""
+    if any(_unwritten_id(value) for event in session.info.get(UNWRITTEN, ())
+           for value in event.data.values()):
+        session.flush()  # the objects the events name (`IdOf`) get their ids
     unwritten = session.info.pop(UNWRITTEN, None)
     if not unwritten:
         return
+    for event in unwritten:
+        if any(isinstance(value, IdOf) for value in event.data.values()):
+            event.data = {key: value.obj.id if isinstance(value, IdOf) else value
+                          for key, value in event.data.items()}
     rows = [{"at": e.at, "kind": e.kind, "call_id": e.call_id, "agent_id": e.agent_id,
              "data": e.data} for e in unwritten]
     connection = session.connection()
@@ -65,6 +83,10 @@ def write_recorded(session: Session) -> None:
         ids = connection.execute(_INSERT_RETURNING, rows).scalars().all()
     for recorded, event_id in zip(unwritten, ids, strict=True):
         recorded.id = event_id
+
+
+def _unwritten_id(value: Any) -> bool:
+    return isinstance(value, IdOf) and value.obj.id is None
 
 
 @orm_events.listens_for(Session, "before_commit")

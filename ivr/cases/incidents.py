@@ -109,11 +109,12 @@ def clear(session: Session, *, incident: Incident, message: str, by: str, now: d
                                    purpose="incident-fixed", now=now, calendar=calendar,
                                    policy=callbacks, incident_id=incident.id)
         subscriber.notified_at = now
-        queued.append(text.id)
+        queued.append(text)
     case = case_of(session, incident)
     if case is not None and case.is_open:
         service.set_status(session, case=case, status="resolved", now=now, by=by,
                            calendar=calendar, policy=None)
     events.record(session, "incident.cleared", at=now, incident_id=incident.id, by=by,
                   texts=len(queued))
-    return queued
+    session.flush()  # the texts' ids
+    return [text.id for text in queued]

@@ -97,7 +97,8 @@ def queue_text(
     incident_id: int | None = None,
 ) -> TextMessage:
     """A text to send now, or held until the customer's local hours; dropped for numbers on
-    the do-not-call list or that cannot receive one."""
+    the do-not-call list or that cannot receive one. Added to the session, not yet written:
+    its id is there after the next flush."""
     message = TextMessage(to_number=to, body=body, purpose=purpose, case_id=case_id,
                           incident_id=incident_id, created_at=now, send_after=now,
                           status="held")
@@ -108,9 +109,8 @@ def queue_text(
     elif not all(manners._customer_day_ok(now, zone, policy) for zone in zones):
         message.send_after = manners.next_customer_daytime(now, zones, policy)
     session.add(message)
-    session.flush()
-    events.record(session, "text.queued", at=now, case_id=case_id, message_id=message.id,
-                  purpose=purpose, status=message.status,
+    events.record(session, "text.queued", at=now, case_id=case_id,
+                  message_id=events.IdOf(message), purpose=purpose, status=message.status,
                   send_after=message.send_after.isoformat())
     return message
 

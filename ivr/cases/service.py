@@ -19,6 +19,7 @@ from ivr.calls.models import Call
 from ivr.cases import clocks
 from ivr.cases.models import CASE_STATES, OPEN_STATES, Case, CaseCall, CaseNote
 from ivr.cases.policy import CasePolicy
+from ivr.db import reading
 from ivr.routing.models import QueueEntry
 
 NUMBER_DRAWS = 50  # with the table 90% full, all 50 draws taken is a 1-in-200 chance
@@ -36,18 +37,33 @@ def new_number() -> str:
 
 def add_numbered(session: Session, case: Case) -> None:
     """Insert the case (its number from `new_number`), drawing again while the number is
-    taken: one statement in the usual case instead of a lookup before the insert."""
+    taken. On PostgreSQL another process may take a number between a lookup and the insert,
+    so the insert itself tells (in a savepoint). On SQLite the transaction holds the one
+    write lock from its BEGIN IMMEDIATE: a number found free stays free until it commits,
+    and a lookup is one statement where the savepoint is two."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
     for _ in range(NUMBER_DRAWS):
-        try:
-            with session.begin_nested():
+        if sqlite:
+            with reading(session, Case):
+                taken = session.scalar(_NUMBERED, {"number": case.number}) is not None
+            if not taken:
                 session.add(case)
                 session.flush()
-            return
-        except IntegrityError:
-            if by_number(session, case.number) is None:
-                raise  # another constraint failed, not the number's
-            case.number = new_number()
+                return
+        else:
+            try:
+                with session.begin_nested():
+                    session.add(case)
+                    session.flush()
+                return
+            except IntegrityError:
+                if by_number(session, case.number) is None:
+                    raise  # another constraint failed, not the number's
+        case.number = new_number()
     raise CaseError("no free case number found; the case table is nearly full")
+
+
+_NUMBERED = select(Case.id).where(Case.number == bindparam("number"))
 
 
 def by_number(session: Session, number: str) -> Case | None:
@@ -143,9 +159,10 @@ def _linked_or_open(session: Session, call: Call, subject: str
                     ) -> tuple[Case | None, Case | None]:
     """`for_call` and `open_case_of` in one query: (the call's case, the caller's open case
     on `subject` or else their latest)."""
-    rows = session.execute(
-        _LINKED_OR_OPEN, {"call_id": call.id, "caller_number": call.from_number}
-    ).all()
+    with reading(session, Case, CaseCall):
+        rows = session.execute(
+            _LINKED_OR_OPEN, {"call_id": call.id, "caller_number": call.from_number}
+        ).all()
     linked = next((case for case, here in rows if here), None)
     open_cases = [case for case, _ in rows if case.caller_number == call.from_number
                   and case.status in OPEN_STATES]

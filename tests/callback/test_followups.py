@@ -96,6 +96,11 @@ def test_a_missed_call_opens_one_follow_up_with_a_callback(db):
             "follow-up", "scheduled", NUMBER)
         entry = session.get(QueueEntry, callback.entry_id)
         assert (entry.kind, entry.skills) == ("callback", {"billing": 1})
+    # The events name the rows by their ids, though none was written when it was recorded.
+    with db.transaction() as session:
+        logged = {e.kind: e.data for e in session.scalars(select(CallEvent))}
+        assert logged["missed.call"]["missed_id"] == missed.id is not None
+        assert logged["callback.created"]["callback_id"] == callback.id is not None
 
 
 def test_two_processes_missing_one_number_at_once_open_one_follow_up(db):

@@ -51,6 +51,7 @@ def held_text(db, clock) -> int:
                                       purpose="case-opened", now=clock.now(), calendar=ANYTIME,
                                       policy=POLICY)
         assert message.status == "held"
+        session.flush()
         return message.id
 
 

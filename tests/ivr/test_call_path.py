@@ -154,6 +154,8 @@ def test_a_caller_who_hangs_up_waiting_for_billing_gets_a_billing_case(db, carri
         text = session.scalar(select(TextMessage).where(TextMessage.case_id == case.id))
         assert (case.owner_skill, case.subject) == ("billing", "billing")
         assert text.purpose == "case-missed"
+        queued = session.scalar(select(CallEvent).where(CallEvent.kind == "text.queued"))
+        assert queued.data["message_id"] == text.id
         # Its follow-up is dialled as soon as the manners allow: 10:00 UTC is before eight
         # in New York, so it waits for the customer's morning.
         callback = session.scalar(select(Callback).where(Callback.number == caller.number))
