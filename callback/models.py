@@ -4,12 +4,15 @@ calls and the same-day follow-ups they create, and the do-not-call list."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ivr.db import Base, UTCDateTime, json_type
+
+if TYPE_CHECKING:
+    from ivr.routing.models import QueueEntry
 
 # courtesy: a call to tell a customer where their case stands (ivr.cases).
 CALLBACK_KINDS = ("keep-place", "scheduled", "follow-up", "courtesy")
@@ -42,6 +45,8 @@ class Callback(Base):
     attempt_log: Mapped[list[CallbackAttempt]] = relationship(
         back_populates="callback", order_by="CallbackAttempt.id", lazy="selectin"
     )
+    # A callback made with a new entry names it here: both are written in one flush.
+    entry: Mapped[QueueEntry | None] = relationship()
 
     __table_args__ = (
         CheckConstraint(f"kind IN {CALLBACK_KINDS}", name="kind"),

@@ -22,7 +22,7 @@ from ivr.routing import queue
 from ivr.routing.models import QueueEntry, QueueEntrySkill, Reservation
 
 CUSTOMER_FAILURES = ("no-answer", "busy", "failed", "machine", "canceled")
-CREATED = "callback.created"  # Session.info: the follow-up callbacks made in the session
+CREATED = "callback.created"  # Session.info: the callbacks made in the session, with entries
 
 
 class CallbackError(ValueError):
@@ -88,8 +88,7 @@ def _callback_entry(
     for name, level in sorted(skills.items()):
         entry.required.append(QueueEntrySkill(skill=queue.ensure_skill(session, name),
                                               min_level=level))
-    session.add(entry)
-    session.flush()
+    session.add(entry)  # written with its callback (`Callback.entry`)
     return entry
 
 
@@ -110,7 +109,7 @@ def book_slot(
         status="scheduled",
     )
     callback = Callback(kind="scheduled", status="scheduled", number=number, call_id=call.id,
-                        entry_id=booked.id, due_at=slot_start, created_at=now,
+                        entry=booked, due_at=slot_start, created_at=now,
                         max_attempts=policy.max_attempts)
     session.add(callback)
     session.flush()
@@ -131,7 +130,7 @@ def follow_up_callback(
         status="scheduled",
     )
     callback = Callback(kind="follow-up", status="scheduled", number=follow_up.number,
-                        call_id=call_id, entry_id=entry.id, follow_up_id=follow_up.id,
+                        call_id=call_id, entry=entry, follow_up_id=follow_up.id,
                         due_at=now, created_at=now, max_attempts=policy.max_attempts)
     session.add(callback)  # written with the next flush: nothing here needs its id
     # With its entry: the session holds the objects it loaded only while something else does.
@@ -160,9 +159,9 @@ def activate_created(
     session: Session, *, now: datetime, calendar: BusinessCalendar, policy: CallbackPolicy,
     by: str,
 ) -> list[Callback]:
-    """`activate_due` for the follow-up callbacks made in this session only: a webhook
-    dials the follow-up its call opened at once, without sweeping the whole table (the
-    callback timer sweeps the rest)."""
+    """`activate_due` for the callbacks made in this session only (`follow_up_callback`,
+    `courtesy_callback`): a webhook dials the follow-up its call opened at once, without
+    sweeping the whole table (the callback timer sweeps the rest)."""
     made = session.info.pop(CREATED, [])
     return [callback for callback, entry in made
             if callback.status == "scheduled" and callback.due_at <= now
@@ -181,7 +180,7 @@ def _activate(session: Session, callback: Callback, *, now: datetime,
         callback.status = "pending"
         entry.status = "waiting"
         events.record(session, "callback.activated", at=now, call_id=callback.call_id,
-                      callback_id=events.IdOf(callback), entry_id=entry.id, by=by,
+                      callback_id=events.IdOf(callback), entry_id=events.IdOf(entry), by=by,
                       due_at=callback.due_at.isoformat())
         return True
     if verdict.not_before is None:
@@ -302,7 +301,7 @@ def courtesy_callback(
     entry = _callback_entry(session, call_id=call_id, skills=skills, priority=priority,
                             reasons=[reason], entered_at=now, status="scheduled")
     callback = Callback(kind="courtesy", status="scheduled", number=number, call_id=call_id,
-                        entry_id=entry.id, due_at=now, created_at=now,
+                        entry=entry, due_at=now, created_at=now,
                         max_attempts=policy.max_attempts, reason=reason)
     session.add(callback)
     session.flush()

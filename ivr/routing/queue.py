@@ -18,7 +18,8 @@ from ivr.routing.policy import RoutingPolicy
 def ensure_skill(session: Session, name: str) -> Skill:
     """The skill called `name`, made on first use. Two first callers for a new skill may
     make it at once (several web processes): the one who loses uses the winner's."""
-    skill = session.scalar(_SKILL_NAMED, {"name": name})
+    with reading(session, Skill):
+        skill = session.scalar(_SKILL_NAMED, {"name": name})
     if skill is not None:
         return skill
     try:
