@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Float, Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ivr.routing.models import Agent, QueueEntry, QueueEntrySkill, Reservation
@@ -31,13 +31,15 @@ class WaitEstimate:
 def position(session: Session, *, entry: QueueEntry, now: datetime, policy: RoutingPolicy) -> int:
     """1-based place among waiting callers who need any of the same skills, in the router's
     order: effective priority (with aging), then time of entry."""
-    now_epoch = now.timestamp()
-    mine = policy.effective_priority(entry.priority, now_epoch - entry.entered_epoch)
-    ahead = session.scalar(_statements(policy).ahead, {
-        "entry_id": entry.id, "now_epoch": now_epoch, "mine": mine,
-        "entered_epoch": entry.entered_epoch,
-    })
+    ahead = session.scalar(_statements(policy).ahead, _params(entry, now, policy))
     return int(ahead or 0) + 1
+
+
+def _params(entry: QueueEntry, now: datetime, policy: RoutingPolicy) -> dict[str, float]:
+    now_epoch = now.timestamp()
+    waited = now_epoch - entry.entered_epoch
+    return {"entry_id": entry.id, "now_epoch": now_epoch, "entered_epoch": entry.entered_epoch,
+            "mine": policy.effective_priority(entry.priority, waited), "waited": waited}
 
 
 def recent_handle_seconds(session: Session, *, policy: RoutingPolicy) -> float:
@@ -51,14 +53,9 @@ def recent_handle_seconds(session: Session, *, policy: RoutingPolicy) -> float:
 def estimate(
     session: Session, *, entry: QueueEntry, now: datetime, policy: RoutingPolicy
 ) -> WaitEstimate:
-    place = position(session, entry=entry, now=now, policy=policy)
-    waited = now.timestamp() - entry.entered_epoch
-    counts = dict(
-        session.execute(_statements(policy).staffed, {"entry_id": entry.id, "waited": waited})
-        .all()
-    )
-    staffed = sum(counts.values())
-    free = counts.get("available", 0)
+    ahead, staffed, free = session.execute(
+        _statements(policy).wait, _params(entry, now, policy)).one()
+    place = int(ahead or 0) + 1
     if staffed == 0:
         return WaitEstimate(place, staffed, free, None, None)
     handle = recent_handle_seconds(session, policy=policy)
@@ -82,7 +79,9 @@ _RECENT = (
 @dataclass(frozen=True)
 class _Statements:
     ahead: Select  # how many waiting callers are ahead of the entry
-    staffed: Select  # the agents who could take the entry, counted by state
+    # That, and the agents who could take the entry: staffed, and of them available (one
+    # statement for each wait poll).
+    wait: Select
 
 
 @functools.lru_cache(maxsize=8)
@@ -115,12 +114,12 @@ def _statements(policy: RoutingPolicy) -> _Statements:
         ),
     )
     eligible = _eligible(entry_id, bindparam("waited", type_=Float), Agent.id, policy)
-    staffed = (
-        select(Agent.state, func.count(Agent.id))
+    wait = (
+        select(ahead.scalar_subquery(), func.count(Agent.id),
+               func.count(case((Agent.state == "available", Agent.id))))
         .where(Agent.state.in_(STAFFED), eligible)
-        .group_by(Agent.state)
     )
-    return _Statements(ahead=ahead, staffed=staffed)
+    return _Statements(ahead=ahead, wait=wait)
 
 
 def rounded_minutes(seconds: float) -> int | None:

@@ -77,3 +77,20 @@ def test_signature_uses_the_public_url_behind_a_proxy(client, carrier_post, sett
     assert settings.public_url.startswith("http://127.0.0.1")
     response = carrier_post("/voice/incoming", FORM)
     assert response.status_code == 200
+
+
+def test_a_signature_of_the_url_with_or_without_its_port_is_accepted(client, settings) -> None:
+    # Twilio signs the URL it requested; the library also accepts the same URL with its port
+    # left out (or the scheme's default port added), as Twilio's own back ends differ.
+    from twilio.request_validator import RequestValidator
+
+    base = settings.public_url.rstrip("/")
+    scheme, host, port = base.split(":")
+    assert port.isdigit(), "the tests' public URL has a port"
+    validator = RequestValidator(settings.twilio_auth_token)
+    for n, signed_base in enumerate((base, f"{scheme}:{host}")):
+        form = FORM | {"CallSid": f"CA{n:032x}"}
+        signature = validator.compute_signature(signed_base + "/voice/incoming", form)
+        response = client.post("/voice/incoming", data=form,
+                               headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200, signed_base
