@@ -22,7 +22,7 @@ from ivr.routing import queue
 from ivr.routing.models import QueueEntry, QueueEntrySkill, Reservation
 
 CUSTOMER_FAILURES = ("no-answer", "busy", "failed", "machine", "canceled")
-CREATED = "callback.created"  # Session.info: the callbacks made in the session, with entries
+CREATED = "callback.created"  # Session.info: the callbacks made in the session
 
 
 class CallbackError(ValueError):
@@ -133,8 +133,7 @@ def follow_up_callback(
                         call_id=call_id, entry=entry, follow_up_id=follow_up.id,
                         due_at=now, created_at=now, max_attempts=policy.max_attempts)
     session.add(callback)  # written with the next flush: nothing here needs its id
-    # With its entry: the session holds the objects it loaded only while something else does.
-    session.info.setdefault(CREATED, []).append((callback, entry))
+    session.info.setdefault(CREATED, []).append(callback)
     events.record(session, "callback.created", at=now, call_id=call_id,
                   callback_id=events.IdOf(callback), kind="follow-up",
                   follow_up_id=follow_up.id)
@@ -163,19 +162,16 @@ def activate_created(
     `courtesy_callback`): a webhook dials the follow-up its call opened at once, without
     sweeping the whole table (the callback timer sweeps the rest)."""
     made = session.info.pop(CREATED, [])
-    return [callback for callback, entry in made
+    return [callback for callback in made
             if callback.status == "scheduled" and callback.due_at <= now
-            and _activate(session, callback, now=now, calendar=calendar, policy=policy, by=by,
-                          entry=entry)]
+            and _activate(session, callback, now=now, calendar=calendar, policy=policy, by=by)]
 
 
 def _activate(session: Session, callback: Callback, *, now: datetime,
-              calendar: BusinessCalendar, policy: CallbackPolicy, by: str,
-              entry: QueueEntry | None = None) -> bool:
+              calendar: BusinessCalendar, policy: CallbackPolicy, by: str) -> bool:
     verdict = manners.may_dial(session, number=callback.number, now=now, calendar=calendar,
                                policy=policy)
-    if entry is None:
-        entry = session.get(QueueEntry, callback.entry_id)
+    entry = callback.entry  # the new one in memory, else from the identity map or loaded
     if verdict.allowed:
         callback.status = "pending"
         entry.status = "waiting"
@@ -305,8 +301,7 @@ def courtesy_callback(
                         max_attempts=policy.max_attempts, reason=reason)
     session.add(callback)
     session.flush()
-    # With its entry: the session holds the objects it loaded only while something else does.
-    session.info.setdefault(CREATED, []).append((callback, entry))
+    session.info.setdefault(CREATED, []).append(callback)
     events.record(session, "callback.created", at=now, call_id=call_id,
                   callback_id=callback.id, kind="courtesy")
     return callback
