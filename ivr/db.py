@@ -79,15 +79,18 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def sole_writer(session: Session) -> bool:
+    """Whether the session's transaction holds the database's one write lock from its start:
+    on SQLite (BEGIN IMMEDIATE, `_sqlite_begin_immediate`), so what a lookup found free stays
+    free until it commits; on PostgreSQL another process may write in between."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def race_guard(session: Session) -> Any:
     """Around an insert that another process may have made first since the lookup before it
-    (a unique index catches that, and the caller rejoins the winner's row): a savepoint on
-    PostgreSQL. On SQLite the transaction holds the one write lock from its BEGIN IMMEDIATE
-    (`_sqlite_begin_immediate`), so no other writer comes between the lookup and the insert,
-    and the savepoint's two statements are not needed."""
-    if session.get_bind().dialect.name == "sqlite":
-        return nullcontext()
-    return session.begin_nested()
+    (a unique index catches that, and the caller rejoins the winner's row): a savepoint,
+    unless the transaction is the `sole_writer` (the savepoint's two statements saved)."""
+    return nullcontext() if sole_writer(session) else session.begin_nested()
 
 
 def reading(session: Session, *classes: type) -> Any:

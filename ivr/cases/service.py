@@ -19,7 +19,7 @@ from ivr.calls.models import Call
 from ivr.cases import clocks
 from ivr.cases.models import CASE_STATES, OPEN_STATES, Case, CaseCall, CaseNote
 from ivr.cases.policy import CasePolicy
-from ivr.db import reading
+from ivr.db import reading, sole_writer
 from ivr.routing.models import QueueEntry
 
 NUMBER_DRAWS = 50  # with the table 90% full, all 50 draws taken is a 1-in-200 chance
@@ -30,20 +30,18 @@ class CaseError(ValueError):
 
 
 def new_number() -> str:
-    """Six digits a person can key in; never starting with 0. Unique in the table: a number
-    taken already fails the insert, which draws again (`open_case`)."""
+    """Six digits a person can key in; never starting with 0. Not checked here: a case is
+    inserted by `add_numbered`, which draws again while the number is taken."""
     return str(100000 + secrets.randbelow(900000))
 
 
 def add_numbered(session: Session, case: Case) -> None:
     """Insert the case (its number from `new_number`), drawing again while the number is
-    taken. On PostgreSQL another process may take a number between a lookup and the insert,
-    so the insert itself tells (in a savepoint). On SQLite the transaction holds the one
-    write lock from its BEGIN IMMEDIATE: a number found free stays free until it commits,
-    and a lookup is one statement where the savepoint is two."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    taken. As the `sole_writer` (SQLite) a number found free stays free, and the lookup is
+    one statement where a savepoint is two; otherwise (PostgreSQL) another process may take
+    it between a lookup and the insert, so the insert itself tells, in a savepoint."""
     for _ in range(NUMBER_DRAWS):
-        if sqlite:
+        if sole_writer(session):
             with reading(session, Case):
                 taken = session.scalar(_NUMBERED, {"number": case.number}) is not None
             if not taken:
