@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from callback.models import DoNotCall, OutboundPacing
 from callback.policy import CallbackPolicy
 from ivr.calendar import BusinessCalendar
+from ivr.db import reading
 
 
 @dataclass(frozen=True)
@@ -72,28 +73,26 @@ _CLEARED = "manners.not_on_do_not_call"  # Session.info: (transaction, numbers f
 
 def on_do_not_call(session: Session, number: str) -> bool:
     """Asked for a call's text and then its callback in one transaction: a number found
-    clear is not looked up again in that transaction, unless the list changes in it (through
-    the session; see `_list_flushed`). Other pending work is not flushed for the lookup: it
-    cannot change the list."""
-    changing = any(isinstance(pending, DoNotCall)
-                   for pending in (*session.new, *session.deleted))
-    remembered = session.info.get(_CLEARED)
-    if (not changing and remembered is not None and remembered[0] is session.get_transaction()
-            and number in remembered[1]):
+    clear is not looked up again in that transaction, unless the list changes in it (pending
+    in the session, or flushed: `_list_flushed`)."""
+    transaction = session.get_transaction()
+    cleared = session.info.get(_CLEARED)
+    if cleared is None or cleared[0] is not transaction or _list_pending(session):
+        cleared = None
+    elif number in cleared[1]:
         return False
-    if changing:
-        session.info.pop(_CLEARED, None)
+    with reading(session, DoNotCall):  # a pending change to the list is flushed first
         on_list = session.scalar(_ON_LIST, {"number": number}) is not None
-    else:
-        with session.no_autoflush:
-            on_list = session.scalar(_ON_LIST, {"number": number}) is not None
     if not on_list:
-        transaction = session.get_transaction()  # begun by the lookup, if not before
-        if remembered is None or remembered[0] is not transaction:
-            remembered = (transaction, set())
-            session.info[_CLEARED] = remembered
-        remembered[1].add(number)
+        if cleared is None:
+            cleared = (session.get_transaction(), set())  # begun by the lookup, if not before
+            session.info[_CLEARED] = cleared
+        cleared[1].add(number)
     return on_list
+
+
+def _list_pending(session: Session) -> bool:
+    return any(isinstance(obj, DoNotCall) for obj in (*session.new, *session.deleted))
 
 
 @orm_events.listens_for(Session, "after_flush")
