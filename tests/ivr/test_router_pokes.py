@@ -4,7 +4,9 @@ the menus or hearing their place changes nothing it looks at."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from callback.models import Callback
 from ivr.routing.router import sweep
 from tests.ivr.test_router import POLICY, new_agent
 
@@ -53,12 +55,16 @@ def test_the_end_of_a_call_offered_to_an_agent_wakes_the_router(carrier_post, di
 
 
 def test_the_end_of_a_waiting_call_wakes_the_router_for_its_follow_up(carrier_post,
-                                                                       dispatcher):
+                                                                       dispatcher, db):
     caller = Caller(carrier_post, "+442079460123")  # London, 10:00: a time to call them back
     caller.press(caller.to_main_menu(), "1")
     before = dispatcher.pokes
     assert caller.status("completed", CallDuration="30").status_code == 204
     assert dispatcher.pokes > before, "the follow-up's callback waits in the router now"
+    with db.transaction() as session:
+        callback = session.scalar(select(Callback).where(Callback.number == caller.number))
+        assert (callback.kind, callback.status, callback.entry.status) == (
+            "follow-up", "pending", "waiting")
 
 
 def test_the_end_of_a_waiting_call_with_no_one_to_call_back_leaves_the_router_be(
