@@ -156,11 +156,6 @@ def pending(session: Session) -> list[CallEvent]:
     return list(session.info.get(PENDING, []))
 
 
-def pending_kinds(session: Session) -> list[str]:
-    """The kinds of the events recorded in this session's transaction so far."""
-    return [event.kind for event in session.info.get(PENDING, [])]
-
-
 def as_message(event: CallEvent) -> dict[str, Any]:
     return {
         "id": event.id,

@@ -87,7 +87,8 @@ def test_a_free_agent_is_given_the_best_caller_of_the_definition(db, clock):
                     Reservation.id == reservation.id)
             ).one()
             assert tuple(stored) == ("offered", agent.id)
-            assert events.pending_kinds(session)[-2:] == ["agent.state", "routing.reserved"]
+            kinds = [event.kind for event in events.pending(session)]
+            assert kinds[-2:] == ["agent.state", "routing.reserved"]
         assert made >= 4
 
 
