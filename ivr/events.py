@@ -152,7 +152,8 @@ _INSERT_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_or
 
 
 def pending(session: Session) -> list[CallEvent]:
-    """The events recorded in this session's transaction so far."""
+    """The events recorded in this session's transaction so far (their data may hold
+    `IdOf` fields until they are written)."""
     return list(session.info.get(PENDING, []))
 
 
