@@ -184,6 +184,9 @@ class Database:
         # 100 ms, and the lock sits free in between. Other processes still wait in the busy
         # handler.
         self._writer = TurnLock() if self.is_sqlite else nullcontext()
+        # PostgreSQL: the backend pids of this process's connections, whose notifications of
+        # new call events this process's relay skips (ivr.eventrelay).
+        self.own_backends: set[int] = set() if self.is_sqlite else _track_backends(self.engine)
 
     @property
     def is_sqlite(self) -> bool:
@@ -223,6 +226,24 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _track_backends(engine: Engine) -> set[int]:
+    pids: set[int] = set()
+
+    @event.listens_for(engine, "connect")
+    def _opened(dbapi_connection: Any, _record: Any) -> None:
+        pids.add(dbapi_connection.info.backend_pid)
+
+    @event.listens_for(engine, "close")
+    def _closed(dbapi_connection: Any, _record: Any) -> None:
+        pids.discard(dbapi_connection.info.backend_pid)
+
+    @event.listens_for(engine, "close_detached")
+    def _closed_detached(dbapi_connection: Any) -> None:
+        pids.discard(dbapi_connection.info.backend_pid)
+
+    return pids
 
 
 def is_transient(exc: OperationalError) -> bool:

@@ -1,5 +1,6 @@
 """The call-event log (append-only) and the in-process publish/subscribe that carries each
-committed event to live screens. Reports and screens read the same log."""
+committed event to live screens (events committed by other processes arrive through
+`ivr.eventrelay`). Reports and screens read the same log."""
 
 from __future__ import annotations
 
@@ -197,6 +198,11 @@ class EventBus:
                 listener(message)
             except Exception:  # one failing listener must not stop the others or the caller
                 log.exception("event listener failed on %s", message.get("kind"))
+        self.deliver(message)
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Hand `message` to the subscribers only: `publish` does after the listeners, and
+        the relay for an event another process committed (its listeners ran there)."""
         with self._lock:
             subscribers = list(self._subscribers)
         for inbox in subscribers:

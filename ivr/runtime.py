@@ -37,6 +37,7 @@ class Runtime:
     dispatcher: Any = None  # routes and connects; started by `ivr serve`
     timers: Any = None  # the stored timers (ivr.jobs.Timers), when this process keeps them
     recordings: Any = None  # the recording worker: downloads and transcriptions
+    relay: Any = None  # other processes' call events to the live screens (ivr.eventrelay)
 
     def poke_router(self) -> None:
         if self.dispatcher is not None:
@@ -49,6 +50,8 @@ class Runtime:
         sweep on the next start."""
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self.relay is not None:
+            self.relay.stop()
         if self.timers is not None:
             self.timers.shutdown()
         if self.carrier is not None:

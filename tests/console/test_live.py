@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
 from ivr import events
@@ -107,3 +108,43 @@ def test_the_stream_works_under_the_threaded_server(live):
         assert next(line for line in lines if line.startswith("event:")) == "event: call-event"
         data = json.loads(next(lines)[len("data: "):])
         assert (data["kind"], data["data"]["state"]) == ("agent.state", "available")
+
+
+def test_a_wallboard_shows_what_another_web_process_did(live_factory):
+    """Two web processes on one PostgreSQL database: the agent's change made through one
+    reaches the wallboard streamed by the other (the event relay, LISTEN/NOTIFY)."""
+    from ivr.eventrelay import EventRelay
+
+    one, other = live_factory(), live_factory()
+    if other.db.is_sqlite:
+        pytest.skip("SQLite: the service is one process, there is nothing to relay")
+    relay = EventRelay(other.db, other.runtime.bus)
+    other.runtime.relay = relay  # stopped with the service
+    relay.start()
+    assert relay.listening.wait(10)
+    with one.db.transaction() as session:
+        agent = add_agent(session, name="ann", endpoint="client:ann", skills={"billing": 1},
+                          now=one.runtime.clock.now())
+        _, token = add_user(session, username="ann", password=PASSWORD, role="agent",
+                            now=one.runtime.clock.now(), agent_id=agent.id)
+        add_user(session, username="sue", password=PASSWORD, role="supervisor",
+                 now=one.runtime.clock.now())
+        agent_id = agent.id
+    browser = requests.Session()
+    form = csrf_of(browser.get(other.url + "/signin", timeout=10).text)
+    browser.post(other.url + "/signin", data={"username": "sue", "password": PASSWORD,
+                                              "csrf_token": form}, timeout=10)
+    with browser.get(other.url + "/console/events", stream=True, timeout=10) as stream:
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
+        answer = requests.put(f"{one.url}/api/agents/{agent_id}/state",
+                              json={"state": "available"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.status_code == 200
+        assert next(line for line in lines if line.startswith("event:")) == "event: call-event"
+        data = json.loads(next(lines)[len("data: "):])
+        assert (data["kind"], data["agent_id"], data["data"]["state"]) == (
+            "agent.state", agent_id, "available")
+        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
+        snapshot = json.loads(next(lines)[len("data: "):])
+        assert {a["name"]: a["state"] for a in snapshot["agents"]} == {"ann": "available"}

@@ -1,0 +1,136 @@
+"""Call events committed by another process reach this process's live subscribers on
+PostgreSQL (LISTEN/NOTIFY), once, whole and in order; this process's own events are not
+delivered twice; the relay listens again after losing its connection."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from ivr import events
+from ivr.db import Database
+from ivr.eventrelay import EventRelay
+from ivr.events import EventBus
+from ivr.settings import PROJECT_ROOT
+
+from support import wait_for
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> str:
+    from conftest import _empty_postgres
+
+    _empty_postgres(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+def here(pg_url: str) -> Iterator[tuple[Database, EventBus, EventRelay]]:
+    """This process: its database, its bus and its relay, listening."""
+    bus = EventBus()
+    db = Database(pg_url, bus=bus)
+    relay = EventRelay(db, bus, poll=0.1, retry=0.1)
+    relay.start()
+    assert relay.listening.wait(10)
+    yield db, bus, relay
+    relay.stop()
+    db.dispose()
+
+
+@pytest.fixture
+def elsewhere(pg_url: str) -> Iterator[Database]:
+    """Another process's database: its own engine, so its own connections."""
+    db = Database(pg_url, bus=EventBus())
+    yield db
+    db.dispose()
+
+
+def received(inbox: queue.Queue, count: int) -> list[dict[str, Any]]:
+    got = [inbox.get(timeout=10) for _ in range(count)]
+    with pytest.raises(queue.Empty):
+        inbox.get(timeout=0.3)  # and nothing more
+    return got
+
+
+def test_an_event_committed_elsewhere_reaches_the_subscribers_as_it_was_written(
+        here, elsewhere, clock):
+    _db, bus, _relay = here
+    inbox = bus.subscribe()
+    with elsewhere.transaction() as session:
+        first = events.record(session, "agent.state", at=clock.now(), agent_id=None,
+                              state="available", reason=None)
+        second = events.record(session, "test.other", at=clock.now(), n=2, words=["네", "yes"])
+    assert received(inbox, 2) == [events.as_message(first), events.as_message(second)]
+
+
+def test_events_committed_here_reach_the_subscribers_once(here, clock):
+    db, bus, _relay = here
+    inbox = bus.subscribe()
+    with db.transaction() as session:
+        mine = events.record(session, "test.mine", at=clock.now())
+    assert received(inbox, 1) == [events.as_message(mine)]
+
+
+def test_a_transaction_too_big_for_one_notification_arrives_whole_and_in_order(
+        here, elsewhere, clock):
+    _db, bus, _relay = here
+    inbox = bus.subscribe()
+    with elsewhere.transaction() as session:
+        recorded = [events.record(session, "test.big", at=clock.now(), n=n, filler="x" * 900)
+                    for n in range(40)]  # about 40 kB: past PostgreSQL's 8000-byte payload
+    got = received(inbox, 40)
+    assert [m["data"]["n"] for m in got] == list(range(40))
+    assert got == [events.as_message(event) for event in recorded]
+
+
+def test_an_event_committed_by_another_os_process_reaches_the_subscribers(here, pg_url):
+    _db, bus, _relay = here
+    inbox = bus.subscribe()
+    script = ("import sys; from datetime import UTC, datetime; from ivr import events; "
+              "from ivr.db import Database; db = Database(sys.argv[1]); "
+              "session_cm = db.transaction(); session = session_cm.__enter__(); "
+              "events.record(session, 'test.from_cli', at=datetime.now(UTC), pid=1); "
+              "session_cm.__exit__(None, None, None); db.dispose()")
+    done = subprocess.run([sys.executable, "-c", script, pg_url], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    (message,) = received(inbox, 1)
+    assert message["kind"] == "test.from_cli" and message["data"] == {"pid": 1}
+
+
+LISTENERS = text(
+    "SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()"
+    " AND datname = current_database()"
+    " AND application_name = current_setting('application_name')")
+
+
+def test_the_relay_listens_again_after_losing_its_connection(here, elsewhere, clock):
+    _db, bus, _relay = here
+    with elsewhere.transaction() as session:
+        (lost,) = session.scalars(LISTENERS).all()
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": lost})
+
+    def listening_again() -> bool:
+        with elsewhere.transaction() as session:
+            return any(pid != lost for pid in session.scalars(LISTENERS))
+
+    wait_for(listening_again, what="the relay to listen on a new connection", timeout=30)
+    inbox = bus.subscribe()
+    with elsewhere.transaction() as session:
+        after = events.record(session, "test.after", at=clock.now())
+    assert received(inbox, 1) == [events.as_message(after)]
+
+
+def test_sqlite_has_no_relay(tmp_path, sqlite_template):
+    db = Database(f"sqlite:///{sqlite_template}")
+    try:
+        with pytest.raises(ValueError, match="PostgreSQL"):
+            EventRelay(db, EventBus())
+    finally:
+        db.dispose()
