@@ -106,21 +106,21 @@ def create_app(
 
 def _mount_carrier(app: Flask, runtime: Runtime) -> None:
     """The offline carrier under /sim, in the same server: it calls our webhooks over HTTP
-    like Twilio would, and serves the REST API the `twilio` client talks to."""
-    from ivr.sim.carrier import Carrier
-    from ivr.sim.rest import create_carrier_app
-
+    like Twilio would, and serves the REST API the `twilio` client talks to. When it runs in
+    a process of its own, /sim forwards to it."""
     settings = runtime.settings
-    carrier = Carrier(
-        account_sid=settings.twilio_account_sid,
-        auth_token=settings.twilio_auth_token,
-        voice_url=settings.public_url + "/voice/incoming",
-        status_callback_url=settings.public_url + "/voice/status",
-        number=settings.support_number,
-        speed=settings.sim_speed,
+    if settings.sim_elsewhere:
+        from ivr.sim.forward import Forward
+
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sim": Forward(settings.sim_url)})
+        return
+    from ivr.sim.rest import create_carrier_app
+    from ivr.sim.standalone import make_carrier
+
+    runtime.carrier = make_carrier(settings)
+    app.wsgi_app = DispatcherMiddleware(
+        app.wsgi_app, {"/sim": create_carrier_app(runtime.carrier)}
     )
-    runtime.carrier = carrier
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sim": create_carrier_app(carrier)})
 
 
 def _recording_worker(runtime: Runtime) -> Any:

@@ -46,6 +46,9 @@ class Settings:
     var_dir: Path = field(default_factory=_default_var)
     sim_speed: float = 1.0
     sim_url: str = ""
+    # The offline carrier runs in a process of its own at sim_url (`ivr serve --workers N`):
+    # this process forwards its /sim there instead of keeping a carrier.
+    sim_elsewhere: bool = False
     wait_announce_seconds: int = 30
     log_level: str = "INFO"
     scheduler: str = "embedded"
