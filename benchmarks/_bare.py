@@ -1,6 +1,7 @@
 """The ceiling to compare the service with: a bare Flask app answering every POST with the
-same fixed TwiML, served exactly as `ivr serve` serves the service
-(`python -m benchmarks._bare PORT`)."""
+same fixed TwiML, served exactly as `ivr serve` serves the service: the same gunicorn
+application class (`ivr.serving.WebServer`) with `ivr serve`'s defaults, one gthread worker
+with the same threads and an access line a request (`python -m benchmarks._bare PORT`)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,9 @@ def create_bare_app() -> Flask:
 
 
 def main() -> None:
-    from werkzeug.serving import make_server
+    from ivr.serving import WebServer
 
-    make_server("127.0.0.1", int(sys.argv[1]), create_bare_app(), threaded=True).serve_forever()
+    WebServer(create_bare_app, host="127.0.0.1", port=int(sys.argv[1])).run()
 
 
 if __name__ == "__main__":

@@ -34,12 +34,26 @@ class CliContext:
             try:
                 self._app = create_app(settings)
             except FlowInvalid as exc:
-                problems = "; ".join(str(p) for p in exc.problems)
-                raise click.ClickException(f"IVR_FLOW: {problems}") from None
+                raise _flow_error(exc) from None
         return self._app
+
+    def check_flow(self) -> None:
+        """Stop with one line if the flow would not load, without building the app: for a
+        command that builds it later, in other processes."""
+        from callflows.loader import FlowInvalid, load_flow
+
+        try:
+            load_flow(self.settings().flow)
+        except FlowInvalid as exc:
+            raise _flow_error(exc) from None
 
     def runtime(self) -> Any:
         return self.app().extensions["ivr"]
+
+
+def _flow_error(exc: Any) -> click.ClickException:
+    problems = "; ".join(str(p) for p in exc.problems)
+    return click.ClickException(f"IVR_FLOW: {problems}")
 
 
 pass_cli = click.make_pass_decorator(CliContext)

@@ -1,68 +1,85 @@
-"""`ivr serve`: the service in one process with a threaded WSGI server."""
+"""`ivr serve`: the service on gunicorn's threaded workers; `ivr worker`: the timers alone."""
 
 from __future__ import annotations
 
-import gc
 import os
-import signal
+from typing import Any
 
 import click
 
+from ivr import serving
 from ivr.cli.context import CliContext, pass_cli
+from ivr.settings import Settings
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--workers", default=serving.WORKERS, show_default=True, type=click.IntRange(min=1),
+    help="Web processes, each routing and with its own transcription pool; more than one "
+    "needs PostgreSQL and IVR_TELEPHONY=twilio.",
+)
+@click.option(
+    "--threads", default=serving.THREADS, show_default=True, type=click.IntRange(min=1),
+    help="Threads per web process. Every open console holds one for its live stream, so this "
+    "must exceed the consoles open plus the carrier's webhooks at once.",
+)
 @pass_cli
-def serve(cli: CliContext, host: str, port: int) -> None:
+def serve(cli: CliContext, host: str, port: int, workers: int, threads: int) -> None:
     """Start the service (webhooks, API, consoles; the offline carrier in sim mode)."""
-    from werkzeug.serving import make_server
-
     overrides = {}
     if not os.environ.get("IVR_PUBLIC_URL"):
         # Without a public URL the carrier (offline or a tunnel) reaches us where we listen.
         overrides["public_url"] = (
             f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         )
-    app = cli.app(**overrides)
-    settings = app.extensions["ivr"].settings
-    runtime = app.extensions["ivr"]
-    if settings.scheduler == "embedded":
-        from ivr.jobs import Timers
+    settings = cli.settings(**overrides)
+    _refuse_several_workers(settings, workers)
+    cli.check_flow()  # here, with one line, rather than in every worker as it boots
 
-        runtime.timers = Timers(runtime)
-        runtime.timers.start()
-    from ivr.dispatcher import Dispatcher
-    from ivr.routing.queue import rekey
+    def build() -> Any:  # in each worker, after the fork
+        app = cli.app()
+        runtime = app.extensions["ivr"]
+        try:
+            serving.start_background(runtime)
+        except BaseException:
+            runtime.stop()
+            raise
+        return app
 
-    runtime.db.run(lambda session: rekey(session, policy=runtime.policy))
-    runtime.dispatcher = Dispatcher(runtime)
-    runtime.dispatcher.start()
-    server = make_server(host, port, app, threaded=True)
-    # What start-up made (modules, the flow, SQLAlchemy's mappers and statement caches) lives
-    # as long as the process: out of the collector's scans, its pauses stay short under load.
-    gc.collect()
-    gc.freeze()
-    click.echo(
-        f"ivr: serving on http://{host}:{port} (public URL {settings.public_url}, "
-        f"telephony {settings.telephony}, flow {settings.flow})"
-    )
+    def ready() -> None:
+        click.echo(
+            f"ivr: serving on http://{host}:{port} (public URL {settings.public_url}, "
+            f"telephony {settings.telephony}, flow {settings.flow})"
+        )
+        if settings.is_sim:
+            click.echo(
+                "ivr: offline carrier ready; place a call from another terminal with: ivr call"
+            )
+
+    # SIGTERM (docker stop, systemd, kill) stops as Ctrl-C does: in each worker the timers,
+    # the router and the transcription processes end with the service instead of outliving it.
+    serving.WebServer(
+        build, host=host, port=port, workers=workers, threads=threads, ready=ready,
+        exiting=lambda: click.echo("ivr: stopping"),
+        stop=lambda app: serving.stop_background(app.extensions["ivr"]),
+    ).run()
+
+
+def _refuse_several_workers(settings: Settings, workers: int) -> None:
+    if workers == 1:
+        return
+    reasons = []
+    if settings.is_sqlite:
+        reasons.append("SQLite has one writer, so more processes only wait for each other")
     if settings.is_sim:
-        click.echo("ivr: offline carrier ready; place a call from another terminal with: ivr call")
-    # SIGTERM (docker stop, systemd, kill) stops as Ctrl-C does: the timers, the router and
-    # the transcription processes end with the service instead of outliving it.
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        server.serve_forever()  # returns on Ctrl-C and SIGTERM: werkzeug ends it quietly
-    finally:
-        click.echo("ivr: stopping")
-        runtime.stop()
-        server.server_close()
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+        reasons.append("the offline carrier (IVR_TELEPHONY=sim) keeps its calls in one process")
+    if reasons:
+        raise click.ClickException(
+            f"--workers {workers} needs PostgreSQL (IVR_DATABASE_URL) and IVR_TELEPHONY=twilio: "
+            + "; ".join(reasons) + ". Serve with --workers 1, and more --threads for more consoles."
+        )
 
 
 @click.command()

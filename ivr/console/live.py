@@ -6,7 +6,8 @@ after each burst of events, a fresh snapshot (at most one every SNAPSHOT_INTERVA
 a busy minute costs a few queries a second per screen, not one per event). A comment line is
 sent every heartbeat, which also notices a closed browser (the write fails) and ends the
 stream. Every thread of the threaded server can hold a stream; nothing here needs the request
-once the stream has started.
+once the stream has started. A stopping process ends its streams (`end_streams`); the browsers
+reconnect.
 
 Views: `wallboard` (supervisors and admins: every event), `desktop` (one agent's state and
 call: the agent themselves, or a supervisor watching; only that agent's events)."""
@@ -35,6 +36,8 @@ SNAPSHOT_INTERVAL = 0.25
 BURST_SECONDS = 0.05
 # Events nobody watches on these screens (sign-ins are for the audit trail).
 PRIVATE_KINDS = ("user.",)
+# Handed to every stream of a process to end it (compared by identity, never sent).
+END: dict[str, Any] = {"kind": "stream.end"}
 
 
 @dataclass
@@ -87,11 +90,13 @@ def stream(feed: Feed, *, heartbeat: float) -> Iterator[str]:
                 continue
             # One snapshot for a burst: wait a moment for the events committed with this one.
             until = max(time.monotonic() + BURST_SECONDS, last_snapshot + SNAPSHOT_INTERVAL)
-            while (left := until - time.monotonic()) > 0:
+            while (left := until - time.monotonic()) > 0 and batch[-1] is not END:
                 try:
                     batch.append(inbox.get(timeout=left))
                 except queue.Empty:
                     break
+            if batch[-1] is END:
+                return
             shown = [message for message in batch if feed.wants(message)]
             for message in shown:
                 yield frame("call-event", message, event_id=message.get("id"))
@@ -100,6 +105,12 @@ def stream(feed: Feed, *, heartbeat: float) -> Iterator[str]:
                 last_snapshot = time.monotonic()
     finally:
         bus.unsubscribe(inbox)
+
+
+def end_streams(rt: Runtime) -> None:
+    """End every stream this process serves, at once: a stopping server would otherwise wait
+    for them (they never end on their own) and keep their threads."""
+    rt.bus.deliver(END)
 
 
 @bp.get("/console/events")

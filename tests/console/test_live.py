@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from ivr import events
+from ivr.console import live
 from ivr.routing.agents import add_agent
 from ivr.routing.models import Agent
 from ivr.routing.presence import set_state
@@ -63,6 +64,16 @@ def test_a_quiet_stream_sends_heartbeats(app, signed_in):
     assert next(stream)[0] == "snapshot"
     assert next(stream) == ("comment", "heartbeat")
     response.close()
+
+
+def test_a_stopping_process_ends_its_streams(app, signed_in):
+    """What a stopping `ivr serve` worker does, so that no open console keeps it running."""
+    response = signed_in("sue").get("/console/events", buffered=False)
+    stream = frames(response)
+    assert next(stream)[0] == "snapshot"
+    live.end_streams(app.extensions["ivr"])
+    assert list(stream) == []
+    assert app.extensions["ivr"].bus._subscribers == set()
 
 
 def test_a_desktop_stream_carries_only_that_agent_events(app, signed_in, people, db, clock):

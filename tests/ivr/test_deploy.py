@@ -2,6 +2,7 @@
 (there is no Docker engine on the test machines)."""
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -87,14 +88,7 @@ def test_db_upgrade_then_serve_answers_health(database_url, tmp_path) -> None:
         text=True,
     )
     try:
-
-        def healthy():
-            try:
-                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
-            except requests.ConnectionError:
-                return None
-
-        health = wait_for(healthy, what="ivr serve to answer")
+        health = wait_for(lambda: _health(port), what="ivr serve to answer")
         assert health["status"] == "ok"
         assert health["telephony"] == "sim"
     finally:
@@ -103,6 +97,123 @@ def test_db_upgrade_then_serve_answers_health(database_url, tmp_path) -> None:
     assert "serving on http://127.0.0.1" in output
     assert "ivr: stopping" in output
     assert server.returncode == 0, output
+
+
+TWILIO = {"IVR_TELEPHONY": "twilio", "IVR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+          "IVR_TWILIO_AUTH_TOKEN": "not-a-real-token"}
+
+
+@pytest.mark.parametrize(
+    ("database", "telephony", "reason"),
+    [
+        ("sqlite", TWILIO, "SQLite has one writer"),
+        # Refused before anything connects: this server is never reached.
+        ("postgresql+psycopg://nobody@127.0.0.1:9/none", {}, "the offline carrier"),
+    ],
+)
+def test_several_workers_are_refused_on_sqlite_and_in_sim_mode(
+    database, telephony, reason, tmp_path
+) -> None:
+    url = "sqlite:///" + str(tmp_path / "x.db") if database == "sqlite" else database
+    env = env_for(url, tmp_path, **telephony)
+    result = subprocess.run([IVR, "serve", "--workers", "2"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: --workers 2 needs PostgreSQL (IVR_DATABASE_URL) and "
+                           "IVR_TELEPHONY=twilio: ")
+    assert reason in line and "Serve with --workers 1" in line
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_workers_on_postgresql_answer_and_stop_on_sigterm(database_url, tmp_path) -> None:
+    from conftest import free_port
+
+    # gunicorn's own configuration, which `ivr serve` must not read: it would make three.
+    env = env_for(database_url, tmp_path, **TWILIO, GUNICORN_CMD_ARGS="--workers 3")
+    (tmp_path / "gunicorn.conf.py").write_text("workers = 3\n")
+    port = free_port()
+    server = subprocess.Popen(
+        [IVR, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+    def two_workers() -> list[int] | None:
+        found = _children(server.pid)
+        return found if len(found) == 2 else None
+
+    workers: list[int] = []
+    try:
+        health = wait_for(lambda: _health(port), what="ivr serve --workers 2 to answer",
+                          timeout=60)
+        assert (health["status"], health["telephony"]) == ("ok", "twilio")
+        workers = wait_for(two_workers, what="two worker processes")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert "serving on http://127.0.0.1" in output and "telephony twilio" in output
+    assert output.count("Booting worker with pid") == 2  # gunicorn forks all before a signal
+    assert "ivr: stopping" in output
+    assert server.returncode == 0, output
+    assert not any(_running(pid) for pid in workers)
+
+
+def test_an_open_console_does_not_hold_up_the_stop(database_url, tmp_path) -> None:
+    """An open live stream never ends by itself: the stopping worker ends it once its
+    background parts are stopped, and exits by itself rather than being killed by gunicorn's
+    master (which would cut the stream short: an error here)."""
+    from conftest import free_port
+
+    env = env_for(database_url, tmp_path)
+    demo = subprocess.run([IVR, "demo"], env=env, capture_output=True, text=True)
+    assert demo.returncode == 0, demo.stderr  # sam, a supervisor, signs in below
+    port = free_port()
+    server = subprocess.Popen([IVR, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: _health(port), what="ivr serve to answer")
+        browser = requests.Session()
+        base = f"http://127.0.0.1:{port}"
+        form = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                         browser.get(base + "/signin", timeout=10).text)
+        assert form, "the sign-in page carries no CSRF token"
+        signed_in = browser.post(base + "/signin", timeout=10, allow_redirects=False,
+                                 data={"username": "sam", "password": "demo",
+                                       "csrf_token": form[1]})
+        assert signed_in.status_code == 302
+        with browser.get(base + "/console/events", stream=True, timeout=60) as stream:
+            lines = stream.iter_lines(decode_unicode=True)
+            assert "event: snapshot" in lines
+            server.send_signal(signal.SIGTERM)
+            list(lines)  # to its end
+    finally:
+        server.send_signal(signal.SIGTERM)  # a second time is harmless
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert '"GET /console/events HTTP/1.1" 200' in output  # the access line, at its end
+    assert "ivr: stopping" in output
+
+
+def _health(port: int) -> dict | None:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+    except (requests.ConnectionError, requests.Timeout):  # refused, or no worker booted yet
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_a_transcription_worker_ends_when_the_service_is_killed(tmp_path) -> None:
