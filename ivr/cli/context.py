@@ -25,6 +25,13 @@ class CliContext:
                 raise click.ClickException(str(exc)) from None
         return self._settings
 
+    def override(self, **changes: Any) -> Settings:
+        """The settings with `changes`, for the app still to be built."""
+        if self._app is not None:
+            raise RuntimeError("the app is built: its settings can no longer change")
+        self._settings = self.settings().with_overrides(**changes)
+        return self._settings
+
     def app(self, **overrides: Any) -> Any:
         if self._app is None:
             from callflows.loader import FlowInvalid

@@ -18,7 +18,7 @@ from ivr.settings import Settings
 @click.option(
     "--workers", default=serving.WORKERS, show_default=True, type=click.IntRange(min=1),
     help="Web processes, each routing and with its own transcription pool; more than one "
-    "needs PostgreSQL and IVR_TELEPHONY=twilio.",
+    "needs PostgreSQL (in sim mode the offline carrier then runs in a process of its own).",
 )
 @click.option(
     "--threads", default=serving.THREADS, show_default=True, type=click.IntRange(min=1),
@@ -37,6 +37,15 @@ def serve(cli: CliContext, host: str, port: int, workers: int, threads: int) -> 
     settings = cli.settings(**overrides)
     _refuse_several_workers(settings, workers)
     cli.check_flow()  # here, with one line, rather than in every worker as it boots
+    carrier = None
+    if settings.is_sim and workers > 1:
+        # The carrier keeps its calls in memory, so there is one, in a process of its own;
+        # the workers' Twilio client talks to it, and their /sim forwards to it.
+        from ivr.sim.standalone import CarrierProcess
+
+        carrier = CarrierProcess(env=os.environ | {"IVR_PUBLIC_URL": settings.public_url})
+        carrier.start()
+        settings = cli.override(sim_url=carrier.url, sim_elsewhere=True)
 
     def build() -> Any:  # in each worker, after the fork
         app = cli.app()
@@ -60,25 +69,25 @@ def serve(cli: CliContext, host: str, port: int, workers: int, threads: int) -> 
 
     # SIGTERM (docker stop, systemd, kill) stops as Ctrl-C does: in each worker the timers,
     # the router and the transcription processes end with the service instead of outliving it.
-    serving.WebServer(
-        build, host=host, port=port, workers=workers, threads=threads, ready=ready,
-        exiting=lambda: click.echo("ivr: stopping"),
-        stop=lambda app: serving.stop_background(app.extensions["ivr"]),
-    ).run()
+    try:
+        serving.WebServer(
+            build, host=host, port=port, workers=workers, threads=threads, ready=ready,
+            exiting=lambda: click.echo("ivr: stopping"),
+            stop=lambda app: serving.stop_background(app.extensions["ivr"]),
+        ).run()
+    finally:
+        if carrier is not None:
+            carrier.stop()
 
 
 def _refuse_several_workers(settings: Settings, workers: int) -> None:
     if workers == 1:
         return
-    reasons = []
     if settings.is_sqlite:
-        reasons.append("SQLite has one writer, so more processes only wait for each other")
-    if settings.is_sim:
-        reasons.append("the offline carrier (IVR_TELEPHONY=sim) keeps its calls in one process")
-    if reasons:
         raise click.ClickException(
-            f"--workers {workers} needs PostgreSQL (IVR_DATABASE_URL) and IVR_TELEPHONY=twilio: "
-            + "; ".join(reasons) + ". Serve with --workers 1, and more --threads for more consoles."
+            f"--workers {workers} needs PostgreSQL (IVR_DATABASE_URL): SQLite has one writer, "
+            "so more processes only wait for each other. Serve with --workers 1, and more "
+            "--threads for more consoles."
         )
 
 

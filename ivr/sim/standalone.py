@@ -4,7 +4,7 @@ N` starts it (`CarrierProcess`) before the workers, points their Twilio client a
 (IVR_SIM_URL) and forwards their /sim to it (`ivr.sim.forward`), so `ivr call`, `ivr
 simulate` and the consoles' softphones reach it at the service's URL as before.
 
-    python -m ivr.sim.standalone PORT    # settings from the environment, as the service's"""
+    python -m ivr.sim.standalone    # settings from the environment; prints the port"""
 
 from __future__ import annotations
 
@@ -12,14 +12,9 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from typing import Any
 
-import requests
-
 from ivr.settings import Settings
-
-READY_SECONDS = 60
 
 
 def make_carrier(settings: Settings) -> Any:
@@ -38,33 +33,26 @@ def make_carrier(settings: Settings) -> Any:
 
 
 class CarrierProcess:
-    """The carrier served on 127.0.0.1:`port` by a child process, for as long as the block
-    runs (or until `stop`). It ends by itself if its parent dies without stopping it."""
+    """The carrier served by a child process on a free port of 127.0.0.1 (`url`, once
+    started), until `stop`. It ends by itself if its parent dies without stopping it."""
 
-    def __init__(self, port: int, *, env: dict[str, str] | None = None) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}/sim"
+    def __init__(self, *, env: dict[str, str] | None = None) -> None:
+        self.url = ""
         self._env = env
         self._process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "ivr.sim.standalone", str(self.port)], env=self._env
+            [sys.executable, "-m", "ivr.sim.standalone"], env=self._env,
+            stdout=subprocess.PIPE, text=True,
         )
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the offline carrier stopped (exit code "
-                                   f"{self._process.returncode}) before it was ready")
-            try:
-                if requests.get(self.url + "/carrier", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the offline carrier did not answer at {self.url} within "
-                           f"{READY_SECONDS} s")
+        port = self._process.stdout.readline().strip()  # listening once it says where
+        if not port.isdigit():
+            self.stop()
+            raise RuntimeError(f"the offline carrier did not start (exit code "
+                               f"{self._process.returncode})")
+        self._process.stdout.close()
+        self.url = f"http://127.0.0.1:{port}/sim"
 
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
@@ -87,13 +75,14 @@ def main() -> None:
     from ivr.settings import from_env
     from ivr.sim.rest import create_carrier_app
 
-    port = int(sys.argv[1])
     parent = os.getppid()
     carrier = make_carrier(from_env())
     # Mounted under /sim as in the service, so the URLs it hands out are the same.
     app = DispatcherMiddleware(NotFound(), {"/sim": create_carrier_app(carrier)})
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, name="carrier-http", daemon=True).start()
+    print(server.port, flush=True)  # CarrierProcess waits for this line, then stops reading:
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the rest goes where the service's does
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

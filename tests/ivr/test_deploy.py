@@ -1,6 +1,7 @@
 """docker-compose.yml is parse-checked here, and every command it runs is run by this module
 (there is no Docker engine on the test machines)."""
 
+import json
 import os
 import re
 import shlex
@@ -103,28 +104,60 @@ TWILIO = {"IVR_TELEPHONY": "twilio", "IVR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
           "IVR_TWILIO_AUTH_TOKEN": "not-a-real-token"}
 
 
-@pytest.mark.parametrize(
-    ("database", "telephony", "reason"),
-    [
-        ("sqlite", TWILIO, "SQLite has one writer"),
-        # Refused before anything connects: this server is never reached.
-        ("postgresql+psycopg://nobody@127.0.0.1:9/none", {}, "the offline carrier"),
-    ],
-)
-def test_several_workers_are_refused_on_sqlite_and_in_sim_mode(
-    database, telephony, reason, tmp_path
-) -> None:
-    url = "sqlite:///" + str(tmp_path / "x.db") if database == "sqlite" else database
-    env = env_for(url, tmp_path, **telephony)
+def test_several_workers_are_refused_on_sqlite(tmp_path) -> None:
+    env = env_for("sqlite:///" + str(tmp_path / "x.db"), tmp_path)
     result = subprocess.run([IVR, "serve", "--workers", "2"], env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode != 0
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("Error: --workers 2 needs PostgreSQL (IVR_DATABASE_URL) and "
-                           "IVR_TELEPHONY=twilio: ")
-    assert reason in line and "Serve with --workers 1" in line
+    assert line.startswith("Error: --workers 2 needs PostgreSQL (IVR_DATABASE_URL): SQLite has "
+                           "one writer")
+    assert "Serve with --workers 1" in line
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_workers_in_sim_mode_share_one_offline_carrier(database_url, tmp_path) -> None:
+    """`ivr simulate` through two web processes: the carrier runs in a process of its own,
+    each worker's /sim forwards to it, calls are routed by both, and every call is
+    accounted for."""
+    from click.testing import CliRunner
+
+    from conftest import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = env_for(database_url, tmp_path, IVR_SIM_SPEED="50", IVR_WRAP_UP_SECONDS="0",
+                  IVR_VOSK_MODEL="none", IVR_BUSINESS_HOURS="always")
+    log = tmp_path / "serve.log"  # a file, not a pipe: a full pipe would stall the service
+    with log.open("w") as output:
+        server = subprocess.Popen([IVR, "serve", "--port", str(port), "--workers", "2"],
+                                  env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        health = wait_for(lambda: _health(port), what="ivr serve --workers 2 to answer",
+                          timeout=60)
+        assert health["telephony"] == "sim"
+        carrier = requests.get(url + "/sim/carrier", timeout=10)
+        assert carrier.status_code == 200, carrier.text
+        children = wait_for(lambda: (found := _children(server.pid)) and len(found) == 3
+                            and found, what="two workers and the carrier")
+        result = CliRunner().invoke(
+            cli, ["simulate", "--calls", "20", "--agents", "3", "--arrival-rate", "1",
+                  "--handle-time", "10", "--patience", "60", "--seed", "3", "--json"],
+            env=env | {"IVR_PUBLIC_URL": url}, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    output = log.read_text()
+    assert report["accounting"]["every_call_has_one_outcome"] is True
+    assert report["accounting"]["calls"] == 20 and report["accounting"]["unaccounted"] == []
+    assert report["totals"]["answered"] > 0
+    assert server.returncode == 0, output
+    assert "ivr: stopping" in output
+    assert not any(_running(pid) for pid in children)  # the carrier too
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
