@@ -1,7 +1,8 @@
 """The ceiling to compare the service with: a bare Flask app answering every POST with the
 same fixed TwiML, served exactly as `ivr serve` serves the service: the same gunicorn
 application class (`ivr.serving.WebServer`) with `ivr serve`'s defaults, one gthread worker
-with the same threads and an access line a request (`python -m benchmarks._bare PORT`)."""
+with the same threads and an access line a request (`python -m benchmarks._bare PORT
+[WORKERS]`: as many web processes as the service it is compared with)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def create_bare_app() -> Flask:
 def main() -> None:
     from ivr.serving import WebServer
 
-    WebServer(create_bare_app, host="127.0.0.1", port=int(sys.argv[1])).run()
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    WebServer(create_bare_app, host="127.0.0.1", port=int(sys.argv[1]), workers=workers).run()
 
 
 if __name__ == "__main__":

@@ -47,43 +47,61 @@ FULL = Sizes(concurrency=16, ceiling_seconds=12, rate=TARGET_CALLS, rate_seconds
 SMOKE = Sizes(concurrency=2, ceiling_seconds=1, rate=5, rate_seconds=1, warmup=0)
 
 
+# PostgreSQL is measured again with this many web processes (`ivr serve --workers`), against
+# the bare app served by as many; SQLite has one writer, and `ivr serve` refuses more.
+SEVERAL_WORKERS = 2
+
+
 def run(options: Options) -> list[Measurement]:
     sizes = SMOKE if options.smoke else FULL
-    with _server([sys.executable, "-m", "benchmarks._bare"], env=_bare_env()) as url:
-        bare = _load(url, sizes, mode="closed", follow=False)
-    found = [_bare_measurement(bare, sizes)]
-    for engine in options.engines:
+    runs = [(engine, 1) for engine in options.engines]
+    if "postgresql" in options.engines:
+        runs.append(("postgresql", SEVERAL_WORKERS))
+    bare: dict[int, dict[str, Any]] = {}
+    found = []
+    for workers in sorted({workers for _, workers in runs}):
+        with _server([sys.executable, "-m", "benchmarks._bare"], env=_bare_env(),
+                     workers=workers) as url:
+            bare[workers] = _load(url, sizes, mode="closed", follow=False)
+        found.append(_bare_measurement(bare[workers], sizes, workers))
+    for engine, workers in runs:
         with fresh_database(engine, postgres=options.postgres_url) as database_url:
             with _server([IVR, "serve", "--host", "127.0.0.1"],
-                         env=_service_env(database_url)) as url:
+                         env=_service_env(database_url), workers=workers) as url:
                 ceiling = _load(url, sizes, mode="closed", follow=True)
                 steady = _load(url, sizes, mode="open", follow=True)
-        found.append(_ceiling_measurement(engine, ceiling, bare, sizes))
-        found.append(_rate_measurement(engine, steady, sizes))
+        found.append(_ceiling_measurement(engine, ceiling, bare[workers], sizes, workers))
+        found.append(_rate_measurement(engine, steady, sizes, workers))
     return found
+
+
+def _served(workers: int) -> str:
+    return "1 web process" if workers == 1 else f"{workers} web processes"
 
 
 # -- the measurements ------------------------------------------------------------------------
 
 
-def _bare_measurement(bare: dict[str, Any], sizes: Sizes) -> Measurement:
+def _bare_measurement(bare: dict[str, Any], sizes: Sizes, workers: int) -> Measurement:
     latency = bare["latency_ms"]["all"]
     return Measurement(
-        "webhooks", f"bare Flask, fixed TwiML, {sizes.concurrency} connections",
+        "webhooks",
+        f"bare Flask, fixed TwiML, {_served(workers)}, {sizes.concurrency} connections",
         {"webhooks/s": bare["requests_per_second"], "p50 ms": latency.get("p50"),
          "p99 ms": latency.get("p99"), "errors": sum(bare["errors"].values())},
     )
 
 
 def _ceiling_measurement(engine: str, result: dict[str, Any], bare: dict[str, Any],
-                         sizes: Sizes) -> Measurement:
+                         sizes: Sizes, workers: int) -> Measurement:
     latency = result["latency_ms"]["all"]
     share = (result["requests_per_second"] / bare["requests_per_second"]
              if bare["requests_per_second"] else 0.0)
     met = (result["calls_per_second"] >= TARGET_CALLS and share >= TARGET_SHARE
            and not result["errors"])
     return Measurement(
-        "webhooks", f"whole calls, ceiling, {engine}, {sizes.concurrency} connections",
+        "webhooks",
+        f"whole calls, ceiling, {engine}, {_served(workers)}, {sizes.concurrency} connections",
         {"calls/s": result["calls_per_second"], "webhooks/s": result["requests_per_second"],
          "of bare": round(share, 3), "p50 ms": latency.get("p50"),
          "p99 ms": latency.get("p99"), "errors": sum(result["errors"].values())},
@@ -92,13 +110,15 @@ def _ceiling_measurement(engine: str, result: dict[str, Any], bare: dict[str, An
     )
 
 
-def _rate_measurement(engine: str, result: dict[str, Any], sizes: Sizes) -> Measurement:
+def _rate_measurement(engine: str, result: dict[str, Any], sizes: Sizes,
+                      workers: int) -> Measurement:
     latency = result["latency_ms"]["all"]
     p99 = latency.get("p99")
     kept_up = result["calls_per_second"] >= 0.95 * sizes.rate
     met = p99 is not None and p99 <= TARGET_P99_MS and kept_up and not result["errors"]
     return Measurement(
-        "webhooks", f"whole calls at {sizes.rate:g} calls/s (Poisson), {engine}",
+        "webhooks",
+        f"whole calls at {sizes.rate:g} calls/s (Poisson), {engine}, {_served(workers)}",
         {"calls/s": result["calls_per_second"], "webhooks/s": result["requests_per_second"],
          "p50 ms": latency.get("p50"), "p90 ms": latency.get("p90"), "p99 ms": p99,
          "max ms": latency.get("max"), "errors": sum(result["errors"].values())},
@@ -141,11 +161,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(command: list[str], *, env: dict[str, str]) -> Iterator[str]:
-    """Start a server on a free port; its URL while the block runs; stopped after."""
+def _server(command: list[str], *, env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """Start a server of `workers` web processes on a free port; its URL while the block
+    runs; stopped after."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    args = command + (["--port", str(port)] if command[0] == IVR else [str(port)])
+    args = command + (["--port", str(port), "--workers", str(workers)] if command[0] == IVR
+                      else [str(port), str(workers)])
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    env=env | {"IVR_PUBLIC_URL": url})
