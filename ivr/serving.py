@@ -80,6 +80,7 @@ class WebServer(BaseApplication):
         ready: Callable[[], None] | None = None,
         exiting: Callable[[], None] | None = None,
         stop: Callable[[Any], None] | None = None,
+        access_log: bool = False,
     ) -> None:
         self._build = build
         self._ready = ready
@@ -91,7 +92,9 @@ class WebServer(BaseApplication):
             "worker_class": "gthread",
             "threads": threads,
             "graceful_timeout": STOP_SECONDS + STOP_MARGIN_SECONDS,  # see _post_fork
-            "accesslog": "-",  # a line a request on stdout, as before
+            # Off unless asked for, as gunicorn has it: a line a request costs about as much
+            # CPU as a bare request, and a proxy in front usually keeps that log.
+            "accesslog": "-" if access_log else None,
             "errorlog": "-",
             # gunicorn's control socket is one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn):
             # two services on one machine would take it from each other, and nothing uses it.

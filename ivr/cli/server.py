@@ -25,8 +25,12 @@ from ivr.settings import Settings
     help="Threads per web process. Every open console holds one for its live stream, so this "
     "must exceed the consoles open plus the carrier's webhooks at once.",
 )
+@click.option("--access-log", is_flag=True,
+              help="A line a request on stdout (off by default: it costs about as much CPU as "
+              "a bare request; a proxy in front usually keeps that log).")
 @pass_cli
-def serve(cli: CliContext, host: str, port: int, workers: int, threads: int) -> None:
+def serve(cli: CliContext, host: str, port: int, workers: int, threads: int,
+          access_log: bool) -> None:
     """Start the service (webhooks, API, consoles; the offline carrier in sim mode)."""
     overrides = {}
     if not os.environ.get("IVR_PUBLIC_URL"):
@@ -71,7 +75,8 @@ def serve(cli: CliContext, host: str, port: int, workers: int, threads: int) -> 
     # the router and the transcription processes end with the service instead of outliving it.
     try:
         serving.WebServer(
-            build, host=host, port=port, workers=workers, threads=threads, ready=ready,
+            build, host=host, port=port, workers=workers, threads=threads,
+            access_log=access_log, ready=ready,
             exiting=lambda: click.echo("ivr: stopping"),
             stop=lambda app: serving.stop_background(app.extensions["ivr"]),
         ).run()

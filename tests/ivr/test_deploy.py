@@ -203,7 +203,7 @@ def test_an_open_console_does_not_hold_up_the_stop(database_url, tmp_path) -> No
     demo = subprocess.run([IVR, "demo"], env=env, capture_output=True, text=True)
     assert demo.returncode == 0, demo.stderr  # sam, a supervisor, signs in below
     port = free_port()
-    server = subprocess.Popen([IVR, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([IVR, "serve", "--port", str(port), "--access-log"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: _health(port), what="ivr serve to answer")
