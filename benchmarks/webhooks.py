@@ -3,7 +3,8 @@ language, the case question and the main menu; the enqueue, two wait polls, the 
 result, the status callback), signed as the carrier signs them, from a load generator in a
 process of its own against `ivr serve` in another; and the same requests against a bare
 Flask app answering fixed TwiML, served the same way: the ceiling of the server and the
-machine, measured in the same run."""
+machine, measured in the same run. PostgreSQL is measured a second time with several web
+processes (`ivr serve --workers`), against the bare app served by as many."""
 
 from __future__ import annotations
 

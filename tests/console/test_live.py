@@ -5,6 +5,7 @@ stream under the threaded server that `ivr serve` runs."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import requests
@@ -95,30 +96,48 @@ def test_a_desktop_stream_carries_only_that_agent_events(app, signed_in, people,
     response.close()
 
 
-def test_the_stream_works_under_the_threaded_server(live):
-    rt = live.runtime
-    with live.db.transaction() as session:
+def ann_and_sue(service) -> tuple[int, str]:
+    """ann, an agent (her id and API token), and sue, a supervisor, on `service`."""
+    now = service.runtime.clock.now()
+    with service.db.transaction() as session:
         agent = add_agent(session, name="ann", endpoint="client:ann", skills={"billing": 1},
-                          now=rt.clock.now())
-        _, token = add_user(session, username="ann", password=PASSWORD, role="agent",
-                            now=rt.clock.now(), agent_id=agent.id)
-        add_user(session, username="sue", password=PASSWORD, role="supervisor",
-                 now=rt.clock.now())
-        agent_id = agent.id
+                          now=now)
+        _, token = add_user(session, username="ann", password=PASSWORD, role="agent", now=now,
+                            agent_id=agent.id)
+        add_user(session, username="sue", password=PASSWORD, role="supervisor", now=now)
+        return agent.id, token
+
+
+def wallboard_lines(url: str) -> Any:
+    """sue signed in at `url`, and her wallboard's stream: (response, its lines)."""
     browser = requests.Session()
-    form = csrf_of(browser.get(live.url + "/signin", timeout=10).text)
-    browser.post(live.url + "/signin", data={"username": "sue", "password": PASSWORD,
-                                             "csrf_token": form}, timeout=10)
-    with browser.get(live.url + "/console/events", stream=True, timeout=10) as stream:
-        lines = stream.iter_lines(decode_unicode=True)
-        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
-        answer = requests.put(f"{live.url}/api/agents/{agent_id}/state",
-                              json={"state": "available"},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
-        assert answer.status_code == 200
-        assert next(line for line in lines if line.startswith("event:")) == "event: call-event"
-        data = json.loads(next(lines)[len("data: "):])
-        assert (data["kind"], data["data"]["state"]) == ("agent.state", "available")
+    form = csrf_of(browser.get(url + "/signin", timeout=10).text)
+    browser.post(url + "/signin", data={"username": "sue", "password": PASSWORD,
+                                        "csrf_token": form}, timeout=10)
+    stream = browser.get(url + "/console/events", stream=True, timeout=10)
+    return stream, stream.iter_lines(decode_unicode=True)
+
+
+def next_frame(lines: Any) -> tuple[str, Any]:
+    event = next(line for line in lines if line.startswith("event:"))[len("event: "):]
+    return event, json.loads(next(lines)[len("data: "):])
+
+
+def made_available(url: str, agent_id: int, token: str) -> None:
+    answer = requests.put(f"{url}/api/agents/{agent_id}/state", json={"state": "available"},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 200
+
+
+def test_the_stream_works_under_the_threaded_server(live):
+    agent_id, token = ann_and_sue(live)
+    stream, lines = wallboard_lines(live.url)
+    with stream:
+        assert next_frame(lines)[0] == "snapshot"
+        made_available(live.url, agent_id, token)
+        kind, data = next_frame(lines)
+        assert (kind, data["kind"], data["data"]["state"]) == ("call-event", "agent.state",
+                                                               "available")
 
 
 def test_a_wallboard_shows_what_another_web_process_did(live_factory):
@@ -133,29 +152,14 @@ def test_a_wallboard_shows_what_another_web_process_did(live_factory):
     other.runtime.relay = relay  # stopped with the service
     relay.start()
     assert relay.listening.wait(10)
-    with one.db.transaction() as session:
-        agent = add_agent(session, name="ann", endpoint="client:ann", skills={"billing": 1},
-                          now=one.runtime.clock.now())
-        _, token = add_user(session, username="ann", password=PASSWORD, role="agent",
-                            now=one.runtime.clock.now(), agent_id=agent.id)
-        add_user(session, username="sue", password=PASSWORD, role="supervisor",
-                 now=one.runtime.clock.now())
-        agent_id = agent.id
-    browser = requests.Session()
-    form = csrf_of(browser.get(other.url + "/signin", timeout=10).text)
-    browser.post(other.url + "/signin", data={"username": "sue", "password": PASSWORD,
-                                              "csrf_token": form}, timeout=10)
-    with browser.get(other.url + "/console/events", stream=True, timeout=10) as stream:
-        lines = stream.iter_lines(decode_unicode=True)
-        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
-        answer = requests.put(f"{one.url}/api/agents/{agent_id}/state",
-                              json={"state": "available"},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
-        assert answer.status_code == 200
-        assert next(line for line in lines if line.startswith("event:")) == "event: call-event"
-        data = json.loads(next(lines)[len("data: "):])
-        assert (data["kind"], data["agent_id"], data["data"]["state"]) == (
-            "agent.state", agent_id, "available")
-        assert next(line for line in lines if line.startswith("event:")) == "event: snapshot"
-        snapshot = json.loads(next(lines)[len("data: "):])
+    agent_id, token = ann_and_sue(one)
+    stream, lines = wallboard_lines(other.url)
+    with stream:
+        assert next_frame(lines)[0] == "snapshot"
+        made_available(one.url, agent_id, token)
+        kind, data = next_frame(lines)
+        assert (kind, data["kind"], data["agent_id"], data["data"]["state"]) == (
+            "call-event", "agent.state", agent_id, "available")
+        kind, snapshot = next_frame(lines)
+        assert kind == "snapshot"
         assert {a["name"]: a["state"] for a in snapshot["agents"]} == {"ann": "available"}
