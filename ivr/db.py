@@ -10,7 +10,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -232,18 +232,24 @@ def _track_backends(engine: Engine) -> set[int]:
     pids: set[int] = set()
 
     @event.listens_for(engine, "connect")
-    def _opened(dbapi_connection: Any, _record: Any) -> None:
-        pids.add(dbapi_connection.info.backend_pid)
+    def _opened(dbapi_connection: Any, record: Any) -> None:
+        # Kept with the pool's record: a connection closed by its driver no longer says.
+        record.info[_BACKEND_PID] = dbapi_connection.info.backend_pid
+        pids.add(record.info[_BACKEND_PID])
 
     @event.listens_for(engine, "close")
-    def _closed(dbapi_connection: Any, _record: Any) -> None:
-        pids.discard(dbapi_connection.info.backend_pid)
+    def _closed(_dbapi_connection: Any, record: Any) -> None:
+        pids.discard(record.info.get(_BACKEND_PID))
 
     @event.listens_for(engine, "close_detached")
     def _closed_detached(dbapi_connection: Any) -> None:
-        pids.discard(dbapi_connection.info.backend_pid)
+        with suppress(Exception):  # the service detaches none; if closed already, no pid
+            pids.discard(dbapi_connection.info.backend_pid)
 
     return pids
+
+
+_BACKEND_PID = "ivr.backend_pid"
 
 
 def is_transient(exc: OperationalError) -> bool:
