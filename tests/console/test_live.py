@@ -1,6 +1,7 @@
 """The live stream (server-sent events): a snapshot on connect, each committed call event
-after it with a fresh snapshot, heartbeats, only the agent's own events on a desktop, and the
-stream under the threaded server that `ivr serve` runs."""
+after it with a fresh snapshot, heartbeats, only the agent's own events on a desktop, a stop
+that ends the streams, the stream over real HTTP, and on PostgreSQL a wallboard that shows
+what another web process did."""
 
 from __future__ import annotations
 
