@@ -6,11 +6,12 @@ URL. Sessions are opened at the edge, one transaction per webhook, request or jo
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -184,9 +185,10 @@ class Database:
         # 100 ms, and the lock sits free in between. Other processes still wait in the busy
         # handler.
         self._writer = TurnLock() if self.is_sqlite else nullcontext()
-        # PostgreSQL: the backend pids of this process's connections, whose notifications of
-        # new call events this process's relay skips (ivr.eventrelay).
-        self.own_backends: set[int] = set() if self.is_sqlite else _track_backends(self.engine)
+        # PostgreSQL: every connection of this Database says `origin` (the setting
+        # ivr.origin), which the notifications of new call events carry, so this process's
+        # relay knows its own (ivr.eventrelay).
+        self.origin = "" if self.is_sqlite else _tag_connections(self.engine)
 
     @property
     def is_sqlite(self) -> bool:
@@ -228,28 +230,16 @@ class Database:
         self.engine.dispose()
 
 
-def _track_backends(engine: Engine) -> set[int]:
-    pids: set[int] = set()
+def _tag_connections(engine: Engine) -> str:
+    """Open every connection of `engine` with a setting that names this process, in its
+    start-up packet (no round trip): the call-event trigger puts it in its notifications."""
+    origin = secrets.token_hex(8)
 
-    @event.listens_for(engine, "connect")
-    def _opened(dbapi_connection: Any, record: Any) -> None:
-        # Kept with the pool's record: a connection closed by its driver no longer says.
-        record.info[_BACKEND_PID] = dbapi_connection.info.backend_pid
-        pids.add(record.info[_BACKEND_PID])
+    @event.listens_for(engine, "do_connect")
+    def _tagged(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        params["options"] = f"{params.get('options', '')} -c ivr.origin={origin}".strip()
 
-    @event.listens_for(engine, "close")
-    def _closed(_dbapi_connection: Any, record: Any) -> None:
-        pids.discard(record.info.get(_BACKEND_PID))
-
-    @event.listens_for(engine, "close_detached")
-    def _closed_detached(dbapi_connection: Any) -> None:
-        with suppress(Exception):  # the service detaches none; if closed already, no pid
-            pids.discard(dbapi_connection.info.backend_pid)
-
-    return pids
-
-
-_BACKEND_PID = "ivr.backend_pid"
+    return origin
 
 
 def is_transient(exc: OperationalError) -> bool:

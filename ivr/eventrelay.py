@@ -4,8 +4,9 @@ commit), and each web process listens on a connection of its own. So a wallboard
 one web process shows what another web process, `ivr worker` or an `ivr` command did.
 
 The events this process commits reach its screens through its own bus at once (with its
-listeners, which must run once, where the event was committed); their notifications are
-recognised by the sending connection's backend pid and skipped. On SQLite the service is one
+listeners, which must run once, where the event was committed); their notifications carry
+this process's origin (`Database.origin`, a setting of each of its connections) and are
+skipped. On SQLite the service is one
 process and there is nothing to relay."""
 
 from __future__ import annotations
@@ -82,9 +83,10 @@ class EventRelay:
         self.listening.set()
         while not self._stop.is_set():
             for notify in connection.notifies(timeout=self.poll):
-                if notify.pid in self.db.own_backends:
+                payload = json.loads(notify.payload)
+                if payload.get("origin") == self.db.origin:
                     continue  # committed here: already on this process's bus
-                for message in self._messages(json.loads(notify.payload)):
+                for message in self._messages(payload):
                     self.bus.deliver(message)
 
     def _messages(self, payload: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,17 +17,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # One notification per INSERT statement, delivered at commit, to the channel of this database
-# and schema (ivr.eventrelay.CHANNEL_SQL says the same). PostgreSQL refuses a payload over
-# 8000 bytes, and the insert with it: a longer one carries only the ids, which listeners
-# read from the table, 500 a notification.
+# and schema (ivr.eventrelay.CHANNEL_SQL says the same), with the inserting process's origin
+# (the setting ivr.origin of its connections; none for other clients). PostgreSQL refuses a
+# payload over 8000 bytes, and the insert with it: a longer one carries only the ids, which
+# listeners read from the table, 500 a notification.
 CREATE_FUNCTION = """
 CREATE OR REPLACE FUNCTION ivr_call_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   channel text := 'ivr_events_' || md5(current_database() || '.' || current_schema());
+  origin text := current_setting('ivr.origin', true);
   payload text;
   chunk bigint[];
 BEGIN
-  SELECT json_build_object('events', json_agg(json_build_object(
+  SELECT json_build_object('origin', origin, 'events', json_agg(json_build_object(
            'id', id, 'kind', kind, 'at', at, 'call_id', call_id, 'agent_id', agent_id,
            'data', data) ORDER BY id))::text
     INTO payload FROM new_events;
@@ -40,7 +42,7 @@ BEGIN
       SELECT id, (row_number() OVER (ORDER BY id) - 1) / 500 AS part FROM new_events
     ) numbered GROUP BY part ORDER BY part
   LOOP
-    PERFORM pg_notify(channel, json_build_object('ids', chunk)::text);
+    PERFORM pg_notify(channel, json_build_object('origin', origin, 'ids', chunk)::text);
   END LOOP;
   RETURN NULL;
 END
