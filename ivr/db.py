@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -77,7 +77,37 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused this long is pinged before it is handed out: a server restart or
+# an idle timeout is noticed there. One in steady use is not: SQLAlchemy's pool_pre_ping would
+# cost a round trip in every transaction (about one in ten of a call's on PostgreSQL). One
+# that died while in use fails its statement, which invalidates the whole pool, and
+# `Database.run` tries again on a fresh connection.
+IDLE_BEFORE_PING = 5.0
+_IDLE_SINCE = "ivr.idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_BEFORE_PING:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection lost while idle: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection lost while idle")
 
 
 def sole_writer(session: Session) -> bool:
@@ -213,14 +243,20 @@ class Database:
             self.bus.publish_committed(session)
 
     def run(self, work: Callable[[Session], T], *, attempts: int = 3) -> T:
-        """Run `work` in a transaction, again when the database was briefly locked.
-        `work` must not have effects outside the session (they would be repeated)."""
+        """Run `work` in a transaction, again when the database was briefly locked or the
+        connection was lost (the pool then holds fresh ones only). `work` must not have
+        effects outside the session (they would be repeated)."""
         for attempt in range(1, attempts + 1):
             try:
                 with self.transaction() as session:
                     return work(session)
-            except OperationalError as exc:
-                if attempt == attempts or not is_transient(exc):
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt < attempts:
+                    log.warning("database connection lost (attempt %d of %d): %s",
+                                attempt, attempts, exc.orig)
+                    continue
+                if (attempt == attempts or not isinstance(exc, OperationalError)
+                        or not is_transient(exc)):
                     raise
                 log.warning("database busy (attempt %d of %d): %s", attempt, attempts, exc.orig)
                 time.sleep(0.05 * attempt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -94,3 +95,50 @@ def test_postgres_url_option_reaches_its_own_schema(database_url):
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM calls")).scalar() == 0
     engine.dispose()
+
+
+def _pooled_backends(db: Database, count: int) -> list[int]:
+    """Open `count` pooled connections at once and return their server pids (they go back
+    to the pool)."""
+    connections = [db.engine.connect() for _ in range(count)]
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for c in connections]
+    for connection in connections:
+        connection.close()
+    return pids
+
+
+def _terminate(db: Database, pids: list[int]) -> None:
+    with sa.create_engine(db.url).connect() as admin:
+        for pid in pids:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.commit()
+
+
+def test_a_webhook_after_the_servers_connections_were_lost_still_answers(db, carrier_post):
+    """Connections in steady use are not pinged (a round trip per transaction): the first
+    statement on a lost one fails, the pool is renewed, and the webhook's transaction runs
+    again on a fresh connection."""
+    if db.is_sqlite:
+        pytest.skip("SQLite: an embedded database has no server to lose")
+    lost = _pooled_backends(db, 3)
+    _terminate(db, lost)
+    caller = Caller(carrier_post)
+    twiml = caller.ring()
+    assert twiml.find("Gather") is not None
+    assert in_db(db, select(func.count(Call.id))) == 1
+    assert not set(_pooled_backends(db, 3)) & set(lost)
+
+
+def test_a_connection_idle_for_a_while_is_checked_before_it_is_used(db, monkeypatch):
+    """Outside `Database.run` there is no second try: a connection idle long enough for the
+    server to have gone away is pinged at checkout and replaced if it is dead."""
+    if db.is_sqlite:
+        pytest.skip("SQLite: an embedded database has no server to lose")
+    import ivr.db
+
+    lost = _pooled_backends(db, 1)
+    _terminate(db, lost)
+    monkeypatch.setattr(ivr.db, "IDLE_BEFORE_PING", 0.0)
+    with db.transaction() as session:
+        pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    assert pid not in lost
