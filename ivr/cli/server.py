@@ -41,6 +41,7 @@ def serve(cli: CliContext, host: str, port: int, workers: int, threads: int,
     settings = cli.settings(**overrides)
     _refuse_several_workers(settings, workers)
     cli.check_flow()  # here, with one line, rather than in every worker as it boots
+    cli.check_database()
     carrier = None
     if settings.is_sim and workers > 1:
         # The carrier keeps its calls in memory, so there is one, in a process of its own;
@@ -106,6 +107,7 @@ def worker(cli: CliContext) -> None:
 
     from ivr.jobs import Timers
 
+    cli.check_database()
     runtime = cli.runtime()
     timers = Timers(runtime)
     runtime.timers = timers

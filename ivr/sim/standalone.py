@@ -9,6 +9,7 @@ simulate` and the consoles' softphones reach it at the service's URL as before.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -36,6 +37,9 @@ class CarrierProcess:
     """The carrier served by a child process on a free port of 127.0.0.1 (`url`, once
     started), until `stop`. It ends by itself if its parent dies without stopping it."""
 
+    COMMAND = (sys.executable, "-m", "ivr.sim.standalone")
+    START_SECONDS = 60.0  # a child that says nothing for this long is stopped
+
     def __init__(self, *, env: dict[str, str] | None = None) -> None:
         self.url = ""
         self._env = env
@@ -43,14 +47,18 @@ class CarrierProcess:
 
     def start(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "ivr.sim.standalone"], env=self._env,
-            stdout=subprocess.PIPE, text=True,
+            list(self.COMMAND), env=self._env, stdout=subprocess.PIPE, text=True,
         )
-        port = self._process.stdout.readline().strip()  # listening once it says where
+        # Listening once it says where. The whole line comes in one write, so once the pipe
+        # is readable the line is there (or the child has exited).
+        said, _, _ = select.select([self._process.stdout], [], [], self.START_SECONDS)
+        port = self._process.stdout.readline().strip() if said else ""
         if not port.isdigit():
             self.stop()
-            raise RuntimeError(f"the offline carrier did not start (exit code "
-                               f"{self._process.returncode})")
+            self._process.stdout.close()
+            how = (f"exit code {self._process.returncode}" if said
+                   else f"nothing said in {self.START_SECONDS:g} s")
+            raise RuntimeError(f"the offline carrier did not start ({how})")
         self._process.stdout.close()
         self.url = f"http://127.0.0.1:{port}/sim"
 

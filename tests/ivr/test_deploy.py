@@ -300,3 +300,48 @@ def test_a_bad_setting_stops_the_command_with_one_line(bad, tmp_path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"Error: {name}: " + result.stderr.split(f"{name}: ", 1)[1].strip()
     ]
+
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: IVR_DATABASE_URL: ")
+    return line
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"]])
+def test_a_database_that_cannot_be_reached_stops_the_command_with_one_line(command, tmp_path):
+    from conftest import free_port
+
+    url = f"postgresql+psycopg://ivr:secret@127.0.0.1:{free_port()}/ivr"  # nothing listens
+    result = subprocess.run([IVR, *command], env=env_for(url, tmp_path), capture_output=True,
+                            text=True, timeout=60)
+    line = _one_error_line(result)
+    assert "cannot reach postgresql+psycopg://ivr:***@127.0.0.1:" in line
+    assert "secret" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"]])
+def test_a_database_not_made_yet_is_not_made_by_serving(command, tmp_path):
+    path = tmp_path / "new.db"
+    result = subprocess.run([IVR, *command], env=env_for(f"sqlite:///{path}", tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    line = _one_error_line(result)
+    assert line.endswith("does not exist yet. Run `ivr db upgrade` first.")
+    assert not path.exists()
+
+
+def test_a_database_behind_this_versions_schema_stops_serve(tmp_path):
+    from alembic.script import ScriptDirectory
+
+    from ivr import schema
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    head = ScriptDirectory.from_config(schema.alembic_config(url)).get_revision("head")
+    schema.upgrade(url, head.down_revision)
+    result = subprocess.run([IVR, "serve", "--port", "0"], env=env_for(url, tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    line = _one_error_line(result)
+    assert f"is at {head.down_revision}; this version needs schema {head.revision}" in line
+    assert line.endswith("Run `ivr db upgrade` first.")
