@@ -1,6 +1,6 @@
 """The ceiling to compare the service with: a bare Flask app answering every POST with the
 same fixed TwiML, served exactly as `ivr serve` serves the service: the same gunicorn
-application class (`ivr.serving.WebServer`) with `ivr serve`'s defaults, one gthread worker
+application class (`ivr.webserver.WebServer`) with `ivr serve`'s defaults, one gthread worker
 with the same threads and an access line a request (`python -m benchmarks._bare PORT
 [WORKERS]`: as many web processes as the service it is compared with)."""
 
@@ -38,7 +38,7 @@ def create_bare_app() -> Flask:
 
 
 def main() -> None:
-    from ivr.serving import WebServer
+    from ivr.webserver import WebServer
 
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     WebServer(create_bare_app, host="127.0.0.1", port=int(sys.argv[1]), workers=workers).run()

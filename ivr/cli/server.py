@@ -72,10 +72,12 @@ def serve(cli: CliContext, host: str, port: int, workers: int, threads: int,
                 "ivr: offline carrier ready; place a call from another terminal with: ivr call"
             )
 
+    from ivr.webserver import WebServer
+
     # SIGTERM (docker stop, systemd, kill) stops as Ctrl-C does: in each worker the timers,
     # the router and the transcription processes end with the service instead of outliving it.
     try:
-        serving.WebServer(
+        WebServer(
             build, host=host, port=port, workers=workers, threads=threads,
             access_log=access_log, ready=ready,
             exiting=lambda: click.echo("ivr: stopping"),
