@@ -137,8 +137,8 @@ class Dispatcher:
         ):
             return
         entry = reservation.entry
-        if exc.status == 404:
-            # The call is gone at the carrier: the caller hung up before we could connect.
+        if exc.call_gone:
+            # The caller hung up before we could connect (unknown to the carrier, or ended).
             entry.status = "abandoned"
             entry.left_at = now
         else:

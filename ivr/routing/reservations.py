@@ -122,6 +122,9 @@ def missed(session: Session, *, reservation: Reservation, now: datetime, result:
     return True
 
 
+RESULT_LENGTH = 32  # Reservation.result
+
+
 def canceled(session: Session, *, reservation: Reservation, now: datetime, why: str) -> bool:
     """The caller left while the agent's phone rang (or we could not reach the caller's call):
     the agent is free again, without blame."""
@@ -129,7 +132,9 @@ def canceled(session: Session, *, reservation: Reservation, now: datetime, why: 
         return False
     reservation.status = "canceled"
     reservation.ended_at = now
-    reservation.result = why
+    # The column holds a short result; the whole reason goes in the event. A carrier's
+    # error message (a failed redirect) is longer, and failing here left the agent reserved.
+    reservation.result = why[:RESULT_LENGTH]
     agent = reservation.agent
     idle_since = agent.idle_since  # not their fault: they keep their turn
     set_state(session, agent=agent, state="available", now=now, by="router")

@@ -6,14 +6,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+CALL_NOT_IN_PROGRESS = 21220  # Twilio: the call's state does not allow the change
+
 
 class TelephonyError(RuntimeError):
     """The carrier refused or failed a request; the message says what and why. `status` is
-    the carrier's HTTP status when it answered (404: it does not know the call)."""
+    the carrier's HTTP status when it answered (404: it does not know the call), `code` its
+    error code (21220: the call is no longer in progress)."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None,
+                 code: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
+
+    @property
+    def call_gone(self) -> bool:
+        """The call this request was about has ended at the carrier."""
+        return self.status == 404 or self.code == CALL_NOT_IN_PROGRESS
 
 
 @dataclass(frozen=True)

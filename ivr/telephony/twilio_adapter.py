@@ -127,7 +127,7 @@ class _carrier_errors:
             return False
         if isinstance(exc, TwilioRestException):
             raise TelephonyError(
-                f"{self.doing}: {exc.status} {exc.msg}", status=exc.status
+                f"{self.doing}: {exc.status} {exc.msg}", status=exc.status, code=exc.code
             ) from exc
         if isinstance(exc, TwilioException | OSError):
             raise TelephonyError(f"{self.doing}: {exc}") from exc

@@ -197,3 +197,34 @@ def test_one_agent_is_never_given_two_callers(db, clock, strategy):
         made = route(session, clock, RoutingPolicy(strategy=strategy))
         assert len(made) == 1
         assert session.query(QueueEntry).filter_by(status="waiting").count() == 4
+
+
+def test_a_redirect_refused_because_the_caller_left_frees_the_agent_and_ends_the_entry(
+        db, clock):
+    """The router reserved a caller who was hanging up: the carrier refuses the redirect
+    (Twilio 21220, with a message longer than the reservation's result column). The agent is
+    free again and the caller's entry ends; nothing is left reserved."""
+    from types import SimpleNamespace
+
+    from ivr.dispatcher import Dispatcher
+    from ivr.routing.models import Reservation
+    from ivr.telephony.port import CALL_NOT_IN_PROGRESS, TelephonyError
+
+    with db.transaction() as session:
+        agent = new_agent(session, clock, "hal", {"general": 1})
+        entry = new_caller(session, clock, {"general": 1})
+        [made] = sweep(session, now=clock.now(), policy=POLICY)
+        session.flush()
+        rid, agent_id, entry_id = made.id, agent.id, entry.id
+    refused = TelephonyError(
+        "redirecting call CA0: 400 Unable to update record: Call is not in-progress. "
+        "Cannot redirect.", status=400, code=CALL_NOT_IN_PROGRESS)
+    dispatcher = Dispatcher.__new__(Dispatcher)
+    dispatcher.rt = SimpleNamespace(clock=clock)
+    db.run(lambda session: dispatcher._undo(session, rid, refused))
+    with db.transaction() as session:
+        reservation = session.get(Reservation, rid)
+        assert reservation.status == "canceled"
+        assert reservation.result == f"redirect failed: {refused}"[:32]
+        assert session.get(Agent, agent_id).state == "available"
+        assert session.get(QueueEntry, entry_id).status == "abandoned"
