@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -243,13 +244,18 @@ class Database:
             self.bus.publish_committed(session)
 
     def run(self, work: Callable[[Session], T], *, attempts: int = 3) -> T:
-        """Run `work` in a transaction, again when the database was briefly locked or the
-        connection was lost (the pool then holds fresh ones only). `work` must not have
-        effects outside the session (they would be repeated)."""
+        """Run `work` in a transaction, again when the database was briefly locked, the
+        connection was lost (the pool then holds fresh ones only) or a versioned row it read
+        was changed by another transaction before it wrote (it reads it afresh). `work` must
+        not have effects outside the session (they would be repeated)."""
         for attempt in range(1, attempts + 1):
             try:
                 with self.transaction() as session:
                     return work(session)
+            except StaleDataError as exc:
+                if attempt == attempts:
+                    raise
+                log.info("a row changed meanwhile (attempt %d of %d): %s", attempt, attempts, exc)
             except DBAPIError as exc:
                 if exc.connection_invalidated and attempt < attempts:
                     log.warning("database connection lost (attempt %d of %d): %s",

@@ -41,8 +41,12 @@ def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str
     return value.strip()
 
 
-def agent_or_404(session: Session, agent_id: int) -> Agent:
-    agent = session.get(Agent, agent_id)
+def agent_or_404(session: Session, agent_id: int, *, for_change: bool = False) -> Agent:
+    """`for_change`: the row is locked until the transaction ends (PostgreSQL), so a router
+    cannot reserve the agent between this read and the change; it passes them over."""
+    agent = session.get(
+        Agent, agent_id, populate_existing=for_change,
+        with_for_update={"key_share": True} if for_change else None)
     if agent is None:
         abort(404, description=f"no agent {agent_id}")
     return agent
@@ -99,7 +103,7 @@ def set_agent_state(agent_id: int) -> Response:
     reason = text_field(data, "reason", required=False)
     rt = current()
     with rt.db.transaction() as session:
-        target = agent_or_404(session, agent_id)
+        target = agent_or_404(session, agent_id, for_change=True)
         may_act_for(target)
         try:
             choose_state(

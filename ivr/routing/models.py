@@ -106,6 +106,10 @@ class QueueEntry(Base):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+    # Bumped by every ORM update, which only applies to the version it read: a webhook that
+    # read the entry as waiting cannot then overwrite the router's reservation made
+    # meanwhile (on PostgreSQL both run at once); `Database.run` does its work again.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     required: Mapped[list[QueueEntrySkill]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", lazy="selectin"
@@ -122,6 +126,8 @@ class QueueEntry(Base):
             "status", "skills_key", "order_key", "entered_epoch", "id",
         ),
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def skills(self) -> dict[str, int]:

@@ -150,7 +150,8 @@ _GROUPS_BEST_LATERAL = text(_LATERAL_BEST).execution_options(**NOT_READING_EVENT
 # router holds is passed over, the next candidate tried; LIMIT applies to rows locked), then
 # both rows changed and the reservation written. The rows are changed but not their keys
 # (NO KEY), so concurrent inserts naming them (events) neither block nor are blocked. The
-# changes are those of `reserve` and `set_state`; `_taken` tells the session.
+# changes are those of `reserve` and `set_state` (the entry's version bumped as the ORM
+# would); `_taken` tells the session.
 _TAKE_BEST = text(f"""
 WITH candidates AS ({_LATERAL_BEST}),
 picked AS (
@@ -164,8 +165,10 @@ picked AS (
     FOR NO KEY UPDATE OF a, e SKIP LOCKED
 ),
 entry_taken AS (
-    UPDATE queue_entries SET status = 'reserved', agent_id = picked.agent_id
+    UPDATE queue_entries SET status = 'reserved', agent_id = picked.agent_id,
+        version = queue_entries.version + 1
     FROM picked WHERE queue_entries.id = picked.entry_id
+    RETURNING queue_entries.version
 ),
 agent_taken AS (
     UPDATE agents SET state = 'reserved', state_reason = NULL, state_since = :now
@@ -177,11 +180,11 @@ made AS (
     RETURNING id
 )
 SELECT made.id, picked.agent_id, picked.state_since, picked.entry_id, picked.call_id,
-       picked.entered_epoch
-FROM made CROSS JOIN picked
+       picked.entered_epoch, entry_taken.version
+FROM made CROSS JOIN picked CROSS JOIN entry_taken
 """).bindparams(bindparam("now", type_=UTCDateTime())).columns(
     id=Integer, agent_id=Integer, state_since=UTCDateTime(), entry_id=Integer,
-    call_id=Integer, entered_epoch=Float,
+    call_id=Integer, entered_epoch=Float, version=Integer,
 ).execution_options(**NOT_READING_EVENTS)
 
 
@@ -437,7 +440,8 @@ def _taken(session: Session, row, *, now: datetime) -> Reservation:
     make_transient_to_detached(reservation)
     session.add(reservation)
     _written(session, Agent, row.agent_id, state="reserved", state_reason=None, state_since=now)
-    _written(session, QueueEntry, row.entry_id, status="reserved", agent_id=row.agent_id)
+    _written(session, QueueEntry, row.entry_id, status="reserved", agent_id=row.agent_id,
+             version=row.version)
     record_change(session, agent_id=row.agent_id, state="reserved", previous="available",
                   since=row.state_since, now=now)
     _record_reserved(session, reservation, entered_epoch=row.entered_epoch, now=now)
