@@ -132,18 +132,14 @@ class Dispatcher:
     def _undo(self, session, reservation_id: int, exc: TelephonyError) -> None:
         reservation = session.get(Reservation, reservation_id)
         now = self.rt.clock.now()
-        if not reservations.canceled(
-            session, reservation=reservation, now=now, why=f"redirect failed: {exc}"
-        ):
-            return
-        entry = reservation.entry
+        why = f"redirect failed: {exc}"
         if exc.call_gone:
             # The caller hung up before we could connect (unknown to the carrier, or ended).
-            entry.status = "abandoned"
-            entry.left_at = now
-        else:
-            entry.status = "waiting"
-            entry.agent_id = None
+            reservations.caller_left(session, reservation=reservation,
+                                     call=reservation.entry.call, now=now, why=why)
+        elif reservations.canceled(session, reservation=reservation, now=now, why=why):
+            reservation.entry.status = "waiting"
+            reservation.entry.agent_id = None
 
     def _call_back(self, reservation_id: int) -> bool:
         """A callback's turn: if the dialler's manners allow it, call the agent first (the

@@ -85,9 +85,16 @@ def start_wrap_up(session: Session, *, agent: Agent, now: datetime, seconds: int
 
 
 def end_finished_wrap_ups(session: Session, *, now: datetime) -> list[Agent]:
-    """Agents whose wrap-up time is over become available."""
+    """Agents whose wrap-up time is over become available. On PostgreSQL their rows are
+    locked as they are read, and a row being changed (an agent signing out, through the
+    API) is left for the next round: otherwise "available" could overwrite "offline"."""
     done = list(
-        session.scalars(select(Agent).where(Agent.state == "wrap-up", Agent.wrapup_until <= now))
+        session.scalars(
+            select(Agent)
+            .where(Agent.state == "wrap-up", Agent.wrapup_until <= now)
+            .with_for_update(skip_locked=True, key_share=True)
+            .execution_options(populate_existing=True)
+        )
     )
     for agent in done:
         set_state(session, agent=agent, state="available", now=now, by="wrap-up timer")

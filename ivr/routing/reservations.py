@@ -160,18 +160,28 @@ def call_ended(session: Session, *, call: Call, now: datetime, wrap_up_seconds: 
         # without them on the line.
         return
     if reservation.status == "offered":
-        canceled(session, reservation=reservation, now=now, why="caller hung up")
-        entry = reservation.entry
-        entry.status = "abandoned"
-        entry.left_at = now
-        call.outcome = "abandoned"
-        events.record(
-            session,
-            "queue.abandoned",
-            at=now,
-            call_id=call.id,
-            entry_id=entry.id,
-            waited=round(now.timestamp() - entry.entered_epoch, 3),
-        )
+        caller_left(session, reservation=reservation, call=call, now=now, why="caller hung up")
     else:
         finished(session, reservation=reservation, now=now, wrap_up_seconds=wrap_up_seconds)
+
+
+def caller_left(
+    session: Session, *, reservation: Reservation, call: Call, now: datetime, why: str
+) -> bool:
+    """The caller hung up while their agent's phone rang (or before it could): the agent is
+    free again and the caller abandoned."""
+    if not canceled(session, reservation=reservation, now=now, why=why):
+        return False
+    entry = reservation.entry
+    entry.status = "abandoned"
+    entry.left_at = now
+    call.outcome = "abandoned"
+    events.record(
+        session,
+        "queue.abandoned",
+        at=now,
+        call_id=call.id,
+        entry_id=entry.id,
+        waited=round(now.timestamp() - entry.entered_epoch, 3),
+    )
+    return True

@@ -143,3 +143,45 @@ def test_a_state_change_read_before_the_router_reserved_does_not_overwrite_the_r
         assert session.get(Agent, agent_id).state == "not-ready"
         assert session.scalar(select(func.count(Reservation.id))) == 0
         assert session.scalar(select(QueueEntry.status)) == "waiting"
+
+
+def test_signing_out_during_wrap_up_is_not_undone_by_the_wrap_up_timer(
+    app, db, client, clock, monkeypatch, postgresql_only
+):
+    """The agent signs out just as their wrap-up time ends: the router's round, ending
+    wrap-ups meanwhile, leaves them for the next round instead of making them available."""
+    from datetime import timedelta
+
+    from ivr.api import views as api_views
+    from ivr.users.service import add_user
+
+    with db.transaction() as session:
+        agent = add_agent(session, name="hal", endpoint="client:hal",
+                          skills={"general": 1}, now=clock.now())
+        set_state(session, agent=agent, state="wrap-up", now=clock.now())
+        agent.wrapup_until = clock.now() - timedelta(seconds=1)
+        session.flush()
+        agent_id = agent.id
+        _, token = add_user(session, username="hal", password="pw-123", role="agent",
+                            now=clock.now(), agent_id=agent_id)
+    rt = app.extensions["ivr"]
+    original = api_views.agent_or_404
+    rounds = []
+
+    def read_then_round(session, ident, **kwargs):
+        found = original(session, ident, **kwargs)
+        router = threading.Thread(target=lambda: rt.db.run(
+            lambda other: sweep(other, now=rt.clock.now(), policy=rt.policy)))
+        router.start()
+        router.join(2)
+        rounds.append(router)
+        return found
+
+    monkeypatch.setattr(api_views, "agent_or_404", read_then_round)
+    response = client.put(f"/api/agents/{agent_id}/state", json={"state": "offline"},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    rounds[0].join(10)
+    assert not rounds[0].is_alive()
+    with db.transaction() as session:
+        assert session.get(Agent, agent_id).state == "offline"

@@ -6,8 +6,9 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from ivr.calls.models import Call
+from ivr.calls.models import Call, CallEvent
 from ivr.routing import queue, reservations
 from ivr.routing.agents import add_agent
 from ivr.routing.models import Agent, QueueEntry
@@ -227,4 +228,10 @@ def test_a_redirect_refused_because_the_caller_left_frees_the_agent_and_ends_the
         assert reservation.status == "canceled"
         assert reservation.result == f"redirect failed: {refused}"[:32]
         assert session.get(Agent, agent_id).state == "available"
-        assert session.get(QueueEntry, entry_id).status == "abandoned"
+        entry = session.get(QueueEntry, entry_id)
+        assert entry.status == "abandoned"
+        # The call's end, if it comes later, finds the caller already counted as abandoned.
+        assert entry.call.outcome == "abandoned"
+        assert [e.kind for e in session.scalars(
+            select(CallEvent).where(CallEvent.call_id == entry.call_id)
+            .order_by(CallEvent.id))][-2:] == ["routing.canceled", "queue.abandoned"]
