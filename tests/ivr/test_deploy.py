@@ -39,13 +39,26 @@ def ivr_commands(command: list[str] | str) -> list[list[str]]:
 
 def test_compose_has_web_worker_and_postgresql() -> None:
     services = compose()["services"]
-    assert set(services) == {"db", "web", "worker"}
+    assert set(services) == {"db", "migrate", "web", "worker"}
     assert services["db"]["image"].startswith("postgres:")
-    for name in ("web", "worker"):
+    for name in ("migrate", "web", "worker"):
         env = services[name]["environment"]
         assert env["IVR_DATABASE_URL"].startswith("postgresql+psycopg://ivr:ivr@db:5432/")
         assert {"IVR_TWILIO_ACCOUNT_SID", "IVR_TWILIO_AUTH_TOKEN", "IVR_PUBLIC_URL"} <= set(env)
     assert services["web"]["environment"]["IVR_SCHEDULER"] == "off"
+
+
+def test_compose_upgrades_the_schema_once_before_web_and_worker_start() -> None:
+    """Web and worker refuse a schema behind head; one upgrade, finished first, and both
+    restart if they stop."""
+    services = compose()["services"]
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert ivr_commands(services["migrate"]["command"]) == [["ivr", "db", "upgrade"]]
+    for name in ("web", "worker"):
+        assert services[name]["depends_on"] == {
+            "migrate": {"condition": "service_completed_successfully"}}
+        assert services[name]["restart"] == "unless-stopped"
+        assert not any(c[:2] == ["ivr", "db"] for c in ivr_commands(services[name]["command"]))
 
 
 def test_every_compose_command_is_an_ivr_command_the_cli_accepts() -> None:
