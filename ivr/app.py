@@ -159,6 +159,9 @@ def _register_health(app: Flask) -> None:
 
 
 def _register_json_errors(app: Flask) -> None:
-    from ivr.httperrors import json_error
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ivr.httperrors import changed_meanwhile, json_error
 
     app.register_error_handler(HTTPException, json_error)
+    app.register_error_handler(StaleDataError, changed_meanwhile)

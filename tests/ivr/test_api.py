@@ -172,3 +172,25 @@ def test_the_openapi_document_describes_every_api_route(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routes.add((path, method.lower()))
     assert routes == described
+
+
+def test_a_change_that_lost_a_race_gets_a_409_with_a_reason_and_writes_nothing(
+    client, people, monkeypatch
+):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ivr.api import views as api_views
+
+    def lost(*_args, **_kwargs):
+        raise StaleDataError("UPDATE statement on table 'agents' expected to update 1 row(s)")
+
+    monkeypatch.setattr(api_views, "choose_state", lost)
+    ann = people["ann"][1]
+    response = client.put(
+        f"/api/agents/{ann}/state", json={"state": "available"}, headers=auth(people, "ann")
+    )
+    assert response.status_code == 409
+    assert "changed while this request was handled" in response.get_json()["reason"]
+    monkeypatch.undo()
+    view = client.get(f"/api/agents/{ann}", headers=auth(people, "ann")).get_json()
+    assert view["state"] == "offline"
