@@ -6,16 +6,19 @@ on what is there now."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from ivr.api import views as api_views
 from ivr.calls.models import Call, CallEvent
 from ivr.routing import queue
 from ivr.routing.agents import add_agent
 from ivr.routing.models import Agent, QueueEntry, Reservation
 from ivr.routing.presence import set_state
 from ivr.routing.router import sweep
+from ivr.users.service import add_user
 
 from webhooks import Caller, in_db
 
@@ -27,24 +30,36 @@ def postgresql_only(db):
                     "between a webhook's read and its write")
 
 
-def router_reserves_meanwhile(app, monkeypatch, module, name):
-    """`module.name` (a read of the caller's entry) returns what it read, after the router
-    reserved that entry in a transaction of its own; only the first time."""
-    rt = app.extensions["ivr"]
-    original = getattr(module, name)
-    raced = []
+class RouterRound:
+    """A router's round in a transaction of its own, run once, just after the first call of
+    a read (`module.name`) has returned what it read: the round may take the rows the read
+    saw before the reader writes. `made`: the reservations it made (ids)."""
 
-    def read_then_race(session, **kwargs):
-        found = original(session, **kwargs)
-        if not raced:
-            router = threading.Thread(target=lambda: raced.extend(rt.db.run(
-                lambda other: [r.id for r in sweep(other, now=rt.clock.now(), policy=rt.policy)])))
-            router.start()
-            router.join(10)
-        return found
+    def __init__(self, app, monkeypatch, module, name, *, wait: float = 10) -> None:
+        self.rt = app.extensions["ivr"]
+        self.made: list[int] = []
+        self.thread: threading.Thread | None = None
+        original = getattr(module, name)
 
-    monkeypatch.setattr(module, name, read_then_race)
-    return raced
+        def read_then_round(*args, **kwargs):
+            found = original(*args, **kwargs)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._round)
+                self.thread.start()
+                self.thread.join(wait)
+            return found
+
+        monkeypatch.setattr(module, name, read_then_round)
+
+    def _round(self) -> None:
+        rt = self.rt
+        self.made.extend(rt.db.run(
+            lambda session: [r.id for r in sweep(session, now=rt.clock.now(), policy=rt.policy)]))
+
+    def finish(self) -> None:
+        assert self.thread is not None, "the read never ran"
+        self.thread.join(10)
+        assert not self.thread.is_alive()
 
 
 def waiting_caller_and_free_agent(db, carrier_post, clock):
@@ -79,11 +94,12 @@ def test_a_hangup_read_before_the_router_reserved_leaves_the_reservation_to_the_
     app, db, carrier_post, clock, monkeypatch, postgresql_only
 ):
     caller, agent_id = waiting_caller_and_free_agent(db, carrier_post, clock)
-    raced = router_reserves_meanwhile(app, monkeypatch, queue, "waiting_entry")
+    raced = RouterRound(app, monkeypatch, queue, "waiting_entry")
 
     response = carrier_post("/voice/queue/result", caller.form(QueueResult="hangup"))
     assert response.status_code == 200
-    assert len(raced) == 1
+    raced.finish()
+    assert len(raced.made) == 1
     # The reservation stands; the end of the call releases the agent.
     assert in_db(db, select(Reservation.status)) == "offered"
     caller.status("completed")
@@ -97,11 +113,12 @@ def test_a_call_end_read_before_the_router_reserved_still_releases_the_agent(
     app, db, carrier_post, clock, monkeypatch, postgresql_only
 ):
     caller, agent_id = waiting_caller_and_free_agent(db, carrier_post, clock)
-    raced = router_reserves_meanwhile(app, monkeypatch, queue, "call_entries")
+    raced = RouterRound(app, monkeypatch, queue, "call_entries")
 
     response = caller.status("completed")
     assert response.status_code == 204
-    assert len(raced) == 1
+    raced.finish()
+    assert len(raced.made) == 1
     assert outcome_of(db, caller, agent_id) == {
         "outcome": "abandoned", "entry": "abandoned", "reservation": "canceled",
         "agent": "available", "abandoned_events": 1}
@@ -113,32 +130,19 @@ def test_a_state_change_read_before_the_router_reserved_does_not_overwrite_the_r
     """The agent asks for a break while a caller waits: either the router took them first
     (the change is refused, they are on a call) or the break stands and the caller waits on;
     never a break with a call ringing."""
-    from ivr.api import views as api_views
-    from ivr.users.service import add_user
 
-    caller, agent_id = waiting_caller_and_free_agent(db, carrier_post, clock)
+    _, agent_id = waiting_caller_and_free_agent(db, carrier_post, clock)
     with db.transaction() as session:
         _, token = add_user(session, username="hal", password="pw-123", role="agent",
                             now=clock.now(), agent_id=agent_id)
-    rt = app.extensions["ivr"]
-    original = api_views.agent_or_404
-    raced = []
-
-    def read_then_race(session, ident, **kwargs):
-        found = original(session, ident, **kwargs)
-        router = threading.Thread(target=lambda: raced.extend(rt.db.run(
-            lambda other: [r.id for r in sweep(other, now=rt.clock.now(), policy=rt.policy)])))
-        router.start()
-        router.join(10)
-        return found
-
-    monkeypatch.setattr(api_views, "agent_or_404", read_then_race)
+    raced = RouterRound(app, monkeypatch, api_views, "agent_or_404")
     response = client.put(f"/api/agents/{agent_id}/state",
                           json={"state": "not-ready", "reason": "break"},
                           headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 200
-    assert raced == []  # the router passed the agent over while the change held the row
+    raced.finish()
+    assert raced.made == []  # the router passed the agent over while the change held the row
     with db.transaction() as session:
         assert session.get(Agent, agent_id).state == "not-ready"
         assert session.scalar(select(func.count(Reservation.id))) == 0
@@ -150,10 +154,6 @@ def test_signing_out_during_wrap_up_is_not_undone_by_the_wrap_up_timer(
 ):
     """The agent signs out just as their wrap-up time ends: the router's round, ending
     wrap-ups meanwhile, leaves them for the next round instead of making them available."""
-    from datetime import timedelta
-
-    from ivr.api import views as api_views
-    from ivr.users.service import add_user
 
     with db.transaction() as session:
         agent = add_agent(session, name="hal", endpoint="client:hal",
@@ -164,24 +164,11 @@ def test_signing_out_during_wrap_up_is_not_undone_by_the_wrap_up_timer(
         agent_id = agent.id
         _, token = add_user(session, username="hal", password="pw-123", role="agent",
                             now=clock.now(), agent_id=agent_id)
-    rt = app.extensions["ivr"]
-    original = api_views.agent_or_404
-    rounds = []
-
-    def read_then_round(session, ident, **kwargs):
-        found = original(session, ident, **kwargs)
-        router = threading.Thread(target=lambda: rt.db.run(
-            lambda other: sweep(other, now=rt.clock.now(), policy=rt.policy)))
-        router.start()
-        router.join(2)
-        rounds.append(router)
-        return found
-
-    monkeypatch.setattr(api_views, "agent_or_404", read_then_round)
+    # The round waits for the change's lock (without the skip) or passes the agent over.
+    router = RouterRound(app, monkeypatch, api_views, "agent_or_404", wait=2)
     response = client.put(f"/api/agents/{agent_id}/state", json={"state": "offline"},
                           headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
-    rounds[0].join(10)
-    assert not rounds[0].is_alive()
+    router.finish()
     with db.transaction() as session:
         assert session.get(Agent, agent_id).state == "offline"
