@@ -333,7 +333,12 @@ def transfer_call(call_id: int) -> Response:
                 url = f"{rt.settings.public_url}/voice/queue/rejoin"
                 result = {"to_skill": skill}
             else:
-                target = session.scalar(select(Agent).where(Agent.name == agent_name))
+                # Locked, as a state change locks it: the router cannot reserve the target
+                # between the check that they are free and the transfer's reservation.
+                target = session.scalar(
+                    select(Agent).where(Agent.name == agent_name)
+                    .with_for_update(key_share=True)
+                    .execution_options(populate_existing=True))
                 if target is None:
                     abort(404, description=f"no agent named {agent_name!r}")
                 new = transfer.to_agent(

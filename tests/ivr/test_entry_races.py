@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ivr.api import views as api_views
 from ivr.calls.models import Call, CallEvent
-from ivr.routing import queue
+from ivr.routing import queue, reservations, transfer
 from ivr.routing.agents import add_agent
 from ivr.routing.models import Agent, QueueEntry, Reservation
 from ivr.routing.presence import set_state
@@ -32,24 +32,31 @@ def postgresql_only(db):
 
 class RouterRound:
     """A router's round in a transaction of its own, run once, just after the first call of
-    a read (`module.name`) has returned what it read: the round may take the rows the read
-    saw before the reader writes. `made`: the reservations it made (ids)."""
+    a read (`module.name`) has returned what it read (`before`: just before a step that
+    acts on what was read): the round may take the rows the read saw before the reader
+    writes. `made`: the reservations it made (ids)."""
 
-    def __init__(self, app, monkeypatch, module, name, *, wait: float = 10) -> None:
+    def __init__(self, app, monkeypatch, module, name, *, wait: float = 10,
+                 before: bool = False) -> None:
         self.rt = app.extensions["ivr"]
         self.made: list[int] = []
         self.thread: threading.Thread | None = None
         original = getattr(module, name)
 
         def read_then_round(*args, **kwargs):
+            if before:
+                self._once(wait)
             found = original(*args, **kwargs)
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._round)
-                self.thread.start()
-                self.thread.join(wait)
+            self._once(wait)
             return found
 
         monkeypatch.setattr(module, name, read_then_round)
+
+    def _once(self, wait: float) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._round)
+            self.thread.start()
+            self.thread.join(wait)
 
     def _round(self) -> None:
         rt = self.rt
@@ -62,11 +69,11 @@ class RouterRound:
         assert not self.thread.is_alive()
 
 
-def waiting_caller_and_free_agent(db, carrier_post, clock):
-    caller = Caller(carrier_post)
+def waiting_caller_and_free_agent(db, carrier_post, clock, name="hal", number="+15551230001"):
+    caller = Caller(carrier_post, number=number)
     caller.press(caller.ring(), "0")  # straight to a person: the general queue
     with db.transaction() as session:
-        agent = add_agent(session, name="hal", endpoint="client:hal",
+        agent = add_agent(session, name=name, endpoint=f"client:{name}",
                           skills={"general": 1}, now=clock.now())
         set_state(session, agent=agent, state="available", now=clock.now())
         session.flush()
@@ -172,3 +179,38 @@ def test_signing_out_during_wrap_up_is_not_undone_by_the_wrap_up_timer(
     router.finish()
     with db.transaction() as session:
         assert session.get(Agent, agent_id).state == "offline"
+
+
+def test_a_transfer_to_a_named_agent_and_the_router_never_give_them_two_calls(
+    app, db, client, carrier_post, clock, monkeypatch, postgresql_only
+):
+    """ann, on a call, transfers it to ben, who is free, as a waiting caller could be given
+    to ben: one of the two gets him, never both."""
+    first, ann = waiting_caller_and_free_agent(db, carrier_post, clock, name="ann")
+    rt = app.extensions["ivr"]
+    with db.transaction() as session:
+        [reservation] = sweep(session, now=clock.now(), policy=rt.policy)
+        reservations.answered(session, reservation=reservation, now=clock.now(),
+                              agent_call_sid="CA" + "a" * 32)
+        call_id = reservation.call_id
+        _, token = add_user(session, username="ann", password="pw-123", role="agent",
+                            now=clock.now(), agent_id=ann)
+    _, ben = waiting_caller_and_free_agent(db, carrier_post, clock, name="ben",
+                                           number="+15551230002")
+    redirected = []
+    monkeypatch.setattr(rt.telephony, "redirect", lambda sid, url: redirected.append(url))
+    router = RouterRound(app, monkeypatch, transfer, "to_agent", before=True)
+
+    response = client.post(f"/api/calls/{call_id}/transfer",
+                           json={"agent": "ben", "note": "wants a refund"},
+                           headers={"Authorization": f"Bearer {token}"})
+    router.finish()
+
+    assert response.status_code == 200, response.get_json()
+    assert router.made == []  # the router passed ben over while the transfer held his row
+    with db.transaction() as session:
+        bens = session.scalars(select(Reservation).where(
+            Reservation.agent_id == ben, Reservation.status.in_(("offered", "connected")))).all()
+        assert [r.call_id for r in bens] == [call_id]
+        assert session.get(Agent, ben).state == "reserved"
+    assert redirected == [f"{rt.settings.public_url}/voice/connect/{bens[0].id}"]
