@@ -25,9 +25,10 @@ SHARED_JOB_STEP = timedelta(minutes=1)
 def activate_callbacks(by: str = "sweep") -> None:
     """Scheduled callbacks (and retries) whose time has come enter the router."""
     rt = jobs.runtime()
-    with rt.db.transaction() as session:
-        activated = callbacks.activate_due(session, now=rt.clock.now(), calendar=rt.calendar,
-                                           policy=rt.callbacks, by=by)
+    # run, not transaction: a callback the router reserved meanwhile (its entry's version
+    # moved on) is looked at again rather than failing the sweep.
+    activated = rt.db.run(lambda session: callbacks.activate_due(
+        session, now=rt.clock.now(), calendar=rt.calendar, policy=rt.callbacks, by=by))
     if activated:
         log.info("callbacks: %d entered the router (%s)", len(activated), by)
         rt.poke_router()
@@ -35,8 +36,8 @@ def activate_callbacks(by: str = "sweep") -> None:
 
 def escalate_follow_ups(by: str = "sweep") -> None:
     rt = jobs.runtime()
-    with rt.db.transaction() as session:
-        escalated = followups.escalate_due(session, now=rt.clock.now(), policy=rt.callbacks)
+    escalated = rt.db.run(lambda session: followups.escalate_due(
+        session, now=rt.clock.now(), policy=rt.callbacks))
     if escalated:
         log.warning("follow-ups at risk: %s (%s)", ", ".join(f.number for f in escalated), by)
         rt.poke_router()
@@ -44,8 +45,7 @@ def escalate_follow_ups(by: str = "sweep") -> None:
 
 def breach_follow_ups(by: str = "sweep") -> None:
     rt = jobs.runtime()
-    with rt.db.transaction() as session:
-        breached = followups.breach_due(session, now=rt.clock.now())
+    breached = rt.db.run(lambda session: followups.breach_due(session, now=rt.clock.now()))
     if breached:
         log.warning("follow-ups past their deadline: %s (%s)",
                     ", ".join(f.number for f in breached), by)

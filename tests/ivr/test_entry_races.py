@@ -9,7 +9,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from ivr.api import views as api_views
 from ivr.calls.models import Call, CallEvent
@@ -214,3 +215,49 @@ def test_a_transfer_to_a_named_agent_and_the_router_never_give_them_two_calls(
         assert [r.call_id for r in bens] == [call_id]
         assert session.get(Agent, ben).state == "reserved"
     assert redirected == [f"{rt.settings.public_url}/voice/connect/{bens[0].id}"]
+
+
+def bump_behind_the_sessions_back(session, entry):
+    """What another transaction's change looks like to this one: the row's version moved on
+    (done here in the same transaction, with SQL the session does not see)."""
+    session.execute(update(QueueEntry).where(QueueEntry.id == entry.id)
+                    .values(version=QueueEntry.version + 1, note="theirs")
+                    .execution_options(synchronize_session=False))
+
+
+def test_work_that_wrote_over_a_changed_entry_is_done_again_and_the_first_try_left_nothing(
+    db, carrier_post
+):
+    caller = Caller(carrier_post)
+    caller.press(caller.ring(), "0")
+    tries = []
+
+    def work(session):
+        entry = session.scalar(select(QueueEntry))
+        tries.append((entry.version, entry.note))
+        if len(tries) == 1:
+            bump_behind_the_sessions_back(session, entry)
+        entry.note = "ours"
+        return entry.id
+
+    db.run(work)
+    assert tries == [(1, None), (1, None)]  # the second try read the row afresh
+    assert in_db(db, select(QueueEntry.note)) == "ours"
+    assert in_db(db, select(QueueEntry.version)) == 2
+
+
+def test_work_that_keeps_losing_the_race_fails_after_its_tries(db, carrier_post):
+    caller = Caller(carrier_post)
+    caller.press(caller.ring(), "0")
+    tries = []
+
+    def work(session):
+        entry = session.scalar(select(QueueEntry))
+        tries.append(entry.version)
+        bump_behind_the_sessions_back(session, entry)
+        entry.note = "ours"
+
+    with pytest.raises(StaleDataError):
+        db.run(work, attempts=3)
+    assert tries == [1, 1, 1]
+    assert in_db(db, select(QueueEntry.note)) is None
