@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 
 def escalate_cases(by: str = "sweep") -> None:
     rt = jobs.runtime()
-    with rt.db.transaction() as session:
-        escalated = cases.escalate_due(session, now=rt.clock.now(), policy=rt.cases)
+    # run, not transaction: an entry of the case the router reserved meanwhile (its version
+    # moved on) is looked at again rather than failing the sweep.
+    escalated = rt.db.run(
+        lambda session: cases.escalate_due(session, now=rt.clock.now(), policy=rt.cases))
     if escalated:
         log.warning("cases escalated (%s): %s", by,
                     ", ".join(f"{e['case']} {e['clock']} to {e['notify']}" for e in escalated))
@@ -34,7 +36,8 @@ def courtesy_calls(by: str = "sweep") -> None:
     """Open cases past their courtesy time: a callback to tell the customer where it stands."""
     rt = jobs.runtime()
     now = rt.clock.now()
-    with rt.db.transaction() as session:
+
+    def work(session) -> None:
         for case in cases.courtesy_due(session, now=now):
             last_call = session.scalar(select(CaseCall.call_id).where(CaseCall.case_id == case.id)
                                        .order_by(CaseCall.at.desc()))
@@ -46,6 +49,8 @@ def courtesy_calls(by: str = "sweep") -> None:
                 reason=f"courtesy call for case {case.number}", now=now, policy=rt.callbacks)
         callbacks.activate_due(session, now=now, calendar=rt.calendar, policy=rt.callbacks,
                                by=by)
+
+    rt.db.run(work)
     rt.poke_router()
 
 
