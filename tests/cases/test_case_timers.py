@@ -23,14 +23,20 @@ def open_case_now(rt, session):
                            calendar=rt.calendar, policy=rt.cases)
 
 
-def test_a_case_past_its_courtesy_time_gets_its_callback_from_the_timer(app, db, monkeypatch):
+def past_a_clock(app, monkeypatch, kind):
+    """A case just opened on the service's runtime, the clock set a minute past its `kind`
+    clock's target, the timers given that runtime. Returns the case's number."""
     rt = app.extensions["ivr"]
     monkeypatch.setattr(jobs, "_runtime", rt)
-    with db.transaction() as session:
+    with rt.db.transaction() as session:
         case = open_case_now(rt, session)
-        courtesy_at = case.clock("courtesy").target_at
-        number = case.number
-    rt.clock.set(courtesy_at + timedelta(minutes=1))
+        target_at, number = case.clock(kind).target_at, case.number
+    rt.clock.set(target_at + timedelta(minutes=1))
+    return number
+
+
+def test_a_case_past_its_courtesy_time_gets_its_callback_from_the_timer(app, db, monkeypatch):
+    number = past_a_clock(app, monkeypatch, "courtesy")
 
     case_timers.courtesy_calls()
     case_timers.courtesy_calls()  # once: the clock stopped
@@ -42,12 +48,7 @@ def test_a_case_past_its_courtesy_time_gets_its_callback_from_the_timer(app, db,
 
 
 def test_the_escalation_timer_records_each_clock_it_escalates(app, db, monkeypatch):
-    rt = app.extensions["ivr"]
-    monkeypatch.setattr(jobs, "_runtime", rt)
-    with db.transaction() as session:
-        case = open_case_now(rt, session)
-        response_at = case.clock("response").target_at
-    rt.clock.set(response_at + timedelta(minutes=1))
+    past_a_clock(app, monkeypatch, "response")
 
     case_timers.escalate_cases()
 
