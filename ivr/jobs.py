@@ -11,7 +11,7 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from ivr.calls import reconcile
+from ivr import call_end
 from ivr.leader import LeaderLock
 from ivr.runtime import Runtime
 
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 # Jobs are stored by reference, so they are module functions finding the runtime here.
 _runtime: Runtime | None = None
 RECONCILE_EVERY = timedelta(minutes=1)
-QUIET_CALL = timedelta(minutes=10)
 RECORDINGS_SWEEP_EVERY = timedelta(minutes=1)
 RETENTION_EVERY = timedelta(hours=1)
 STORED_MEMORY = 10_000  # one-off jobs remembered before the past ones are forgotten
@@ -33,14 +32,8 @@ def runtime() -> Runtime:
 
 
 def reconcile_calls() -> None:
-    """Close calls whose final status callback never arrived (see ivr.calls.reconcile)."""
-    rt = runtime()
-    with rt.db.transaction() as session:
-        ended = reconcile.reconcile(
-            session, telephony=rt.telephony, now=rt.clock.now(), quiet_for=QUIET_CALL
-        )
-    if ended:
-        log.info("reconciled %d calls with the carrier: %s", len(ended), ", ".join(ended))
+    """End calls whose final status callback never arrived (see ivr.call_end)."""
+    call_end.reconcile_with_carrier(runtime())
 
 
 def sweep_recordings() -> None:

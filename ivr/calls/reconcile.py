@@ -1,6 +1,7 @@
 """Calls whose final status callback never arrived (our service was down, the network lost
 it) would stay "live" for ever and keep phantom callers in the queue, pushing everyone's
-position back. This asks the carrier how such calls really ended."""
+position back. These find such calls and ask the carrier how they really are; the edge
+(`ivr.call_end`) ends those that are over, as the status callback would have."""
 
 from __future__ import annotations
 
@@ -10,49 +11,43 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ivr import events
-from ivr.calls.models import FINAL_STATUSES, Call, CallEvent
-from ivr.calls.service import apply_status
+from ivr.calls.models import FINAL_STATUSES, STATUS_ORDER, Call, CallEvent
 from ivr.telephony import Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
+LIVE_STATUSES = tuple(status for status in STATUS_ORDER if status not in FINAL_STATUSES)
+PAGE = 200
 
 
-def quiet_live_calls(session: Session, *, now: datetime, quiet_for: timedelta) -> list[Call]:
-    """Live calls with no event for `quiet_for`."""
-    last_event = (
-        select(CallEvent.call_id, func.max(CallEvent.at).label("last_at"))
-        .group_by(CallEvent.call_id)
-        .subquery()
-    )
-    return list(
-        session.scalars(
-            select(Call)
-            .join(last_event, last_event.c.call_id == Call.id)
-            .where(Call.status.not_in(FINAL_STATUSES), last_event.c.last_at < now - quiet_for)
-            .order_by(Call.id)
-            .limit(200)
-        )
-    )
+def quiet_live_calls(session: Session, *, now: datetime, quiet_for: timedelta) -> list[str]:
+    """The sids of live calls with no event for `quiet_for`, oldest first. Each call's last
+    event is looked up by the call (the log is indexed by call), never by grouping the log."""
+    cutoff = now - quiet_for
+    last_event = (select(func.max(CallEvent.at)).where(CallEvent.call_id == Call.id)
+                  .correlate(Call).scalar_subquery())
+    quiet = (select(Call.id, Call.sid)
+             .where(Call.status.in_(LIVE_STATUSES), Call.started_at < cutoff,
+                    func.coalesce(last_event, Call.started_at) < cutoff)
+             .order_by(Call.id).limit(PAGE))
+    sids: list[str] = []
+    after = 0
+    # In pages, so that calls the carrier says are live (long conversations are quiet too)
+    # never hide the lost ones behind them.
+    while True:
+        page = session.execute(quiet.where(Call.id > after)).all()
+        sids.extend(sid for _, sid in page)
+        if len(page) < PAGE:
+            return sids
+        after = page[-1].id
 
 
-def reconcile(
-    session: Session, *, telephony: Telephony, now: datetime, quiet_for: timedelta
-) -> list[str]:
-    """Apply the carrier's status to quiet live calls; returns the sids that ended."""
-    ended = []
-    for call in quiet_live_calls(session, now=now, quiet_for=quiet_for):
-        try:
-            status, duration = telephony.call_status(call.sid)
-        except TelephonyError as exc:
-            if exc.status != 404:
-                log.warning("cannot reconcile call %s: %s", call.sid, exc)
-                continue
-            # The carrier has no such call (a restarted offline carrier): it is over.
-            status, duration = "completed", None
-        if status in FINAL_STATUSES and apply_status(
-            session, call=call, status=status, now=now, duration=duration
-        ):
-            events.record(session, "call.reconciled", at=now, call_id=call.id, status=status)
-            ended.append(call.sid)
-    return ended
+def carrier_status(telephony: Telephony, sid: str) -> tuple[str, int | None] | None:
+    """The carrier's status and duration of the call, or None if it cannot say now. A call
+    the carrier has no record of (a restarted offline carrier) is over."""
+    try:
+        return telephony.call_status(sid)
+    except TelephonyError as exc:
+        if exc.status == 404:
+            return "completed", None
+        log.warning("cannot reconcile call %s: %s", sid, exc)
+        return None

@@ -9,15 +9,14 @@ from flask import Response, abort, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callback import missed
 from callback import service as callbacks
 from callflows import engine
 from callflows.engine import Enqueue, FlowError
 from ivr import casework, events
+from ivr.call_end import apply_carrier_status
 from ivr.calls import flowsteps
-from ivr.calls.models import FINAL_STATUSES, STATUS_ORDER, Call, CallEvent
+from ivr.calls.models import STATUS_ORDER, Call, CallEvent
 from ivr.calls.service import (
-    apply_status,
     find_call,
     identify_caller,
     normalize_number,
@@ -410,29 +409,8 @@ def status() -> Response:
         call = find_call(session, sid)
         if call is None:
             abort(404, description=f"unknown CallSid {sid}")
-        now = rt.clock.now()
-        # Loaded once for the end of the call: what it leaves, and the queue it was last in.
-        ending = call_status in FINAL_STATUSES and not call.is_over
-        entries = queue.call_entries(session, call=call) if ending else None
-        changed = apply_status(
-            session,
-            call=call,
-            status=call_status,
-            now=now,
-            duration=int(duration) if duration else None,
-            wrap_up_seconds=rt.policy.wrap_up_seconds,
-            entries=entries,
-        )
-        if changed and call.is_over:
-            # Only a missed call needs the queue the caller was in (an answered one is most).
-            entry = queue.last_of_call(entries or []) if missed.classify(call) else None
-            found = missed.on_call_ended(session, call=call, entry=entry, now=now,
-                                         calendar=rt.calendar, policy=rt.callbacks)
-            if found is not None and found.follow_up_id is not None:
-                casework.on_missed(session, rt, call, entry)
-            # A follow-up opened by this call is dialled as soon as the manners allow.
-            callbacks.activate_created(session, now=now, calendar=rt.calendar,
-                                       policy=rt.callbacks, by="missed call")
+        changed = apply_carrier_status(session, rt, call, status=call_status,
+                                       duration=int(duration) if duration else None)
         recorded[:] = events.pending(session)
         return changed
 
