@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,6 +24,8 @@ from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+M = TypeVar("M")
+S = TypeVar("S", bound="Select[Any]")
 
 # Constraint names that Alembic can refer to on both engines.
 NAMING = {
@@ -133,6 +135,25 @@ def reading(session: Session, *classes: type) -> Any:
     if any(isinstance(obj, classes) for obj in pending):
         return nullcontext()
     return session.no_autoflush
+
+
+# Rows read to be changed: on PostgreSQL locked until the transaction ends (FOR NO KEY UPDATE,
+# which leaves inserts that refer to them alone), so the router cannot take them between the
+# read and the change; and read afresh even if the session holds them, since a lock on a stale
+# copy would protect nothing. SQLite's one writer (`sole_writer`) needs no row lock.
+_FOR_CHANGE = {"key_share": True}
+
+
+def for_change(statement: S, *, skip_locked: bool = False) -> S:
+    """`statement` reading its rows for change (above); with `skip_locked`, rows another
+    transaction is changing are left out rather than waited for."""
+    return (statement.with_for_update(skip_locked=skip_locked, **_FOR_CHANGE)
+            .execution_options(populate_existing=True))
+
+
+def get_for_change(session: Session, model: type[M], key: Any) -> M | None:
+    """`session.get` of one row read for change (above)."""
+    return session.get(model, key, with_for_update=_FOR_CHANGE, populate_existing=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

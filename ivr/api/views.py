@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from ivr import events
 from ivr.api.auth import may_act_for, require, supervising, user
 from ivr.calls.models import Call, CallEvent, CallNote, CallWrapUp
+from ivr.db import for_change as read_for_change
+from ivr.db import get_for_change
 from ivr.routing import reservations, transfer
 from ivr.routing.agents import list_agents
 from ivr.routing.estimate import estimate
@@ -44,9 +46,8 @@ def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str
 def agent_or_404(session: Session, agent_id: int, *, for_change: bool = False) -> Agent:
     """`for_change`: the row is locked until the transaction ends (PostgreSQL), so a router
     cannot reserve the agent between this read and the change; it passes them over."""
-    agent = session.get(
-        Agent, agent_id, populate_existing=for_change,
-        with_for_update={"key_share": True} if for_change else None)
+    agent = (get_for_change(session, Agent, agent_id) if for_change
+             else session.get(Agent, agent_id))
     if agent is None:
         abort(404, description=f"no agent {agent_id}")
     return agent
@@ -336,9 +337,7 @@ def transfer_call(call_id: int) -> Response:
                 # Locked, as a state change locks it: the router cannot reserve the target
                 # between the check that they are free and the transfer's reservation.
                 target = session.scalar(
-                    select(Agent).where(Agent.name == agent_name)
-                    .with_for_update(key_share=True)
-                    .execution_options(populate_existing=True))
+                    read_for_change(select(Agent).where(Agent.name == agent_name)))
                 if target is None:
                     abort(404, description=f"no agent named {agent_name!r}")
                 new = transfer.to_agent(

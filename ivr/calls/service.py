@@ -159,7 +159,11 @@ def _end_call(
     call.ended_at = now
     call.duration_seconds = duration
     # An agent is reserved for the call, or talking to the caller, only while one of its
-    # entries is reserved or connected: with none, there is no reservation to look up.
+    # entries is reserved or connected: with none, there is no reservation to look up. The
+    # entries may have been read before a router (another process) reserved one: abandoning
+    # it below then fails its version check, and `Database.run` does the work again on fresh
+    # rows, this time ending the reservation. A callback's entry is not written here, and
+    # needs no such care: the caller's hanging up leaves it in play.
     if any(entry.status in ("reserved", "connected") for entry in entries):
         call_ended(session, call=call, now=now, wrap_up_seconds=wrap_up_seconds)
     entry = queue.in_play(entries)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr import events
+from ivr.db import for_change
 from ivr.routing.models import AGENT_STATES, Agent
 
 # What an agent (or a supervisor for them) may choose; the others follow the calls.
@@ -89,12 +90,10 @@ def end_finished_wrap_ups(session: Session, *, now: datetime) -> list[Agent]:
     locked as they are read, and a row being changed (an agent signing out, through the
     API) is left for the next round: otherwise "available" could overwrite "offline"."""
     done = list(
-        session.scalars(
-            select(Agent)
-            .where(Agent.state == "wrap-up", Agent.wrapup_until <= now)
-            .with_for_update(skip_locked=True, key_share=True)
-            .execution_options(populate_existing=True)
-        )
+        session.scalars(for_change(
+            select(Agent).where(Agent.state == "wrap-up", Agent.wrapup_until <= now),
+            skip_locked=True,
+        ))
     )
     for agent in done:
         set_state(session, agent=agent, state="available", now=now, by="wrap-up timer")

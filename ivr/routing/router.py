@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from ivr import events
-from ivr.db import UTCDateTime
+from ivr.db import UTCDateTime, for_change
 from ivr.events import NOT_READING_EVENTS
 from ivr.routing.models import (
     Agent,
@@ -370,10 +370,9 @@ _RESERVE = (
     .options(lazyload("*"))
     .execution_options(populate_existing=True)
 )
-# On PostgreSQL both rows are locked; a row another router holds is skipped, so then nothing
-# comes back. NO KEY UPDATE: the rows are changed but not their keys, so the foreign-key
-# checks of concurrent inserts (events naming the agent) neither block nor are blocked.
-_RESERVE_LOCKED = _RESERVE.with_for_update(skip_locked=True, key_share=True)
+# On PostgreSQL both rows are locked (`for_change`); a row another router holds is skipped,
+# so then nothing comes back.
+_RESERVE_LOCKED = for_change(_RESERVE, skip_locked=True)
 
 
 def reserve(session: Session, *, entry_id: int, agent_id: int, now: datetime) -> Reservation | None:

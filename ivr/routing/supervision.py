@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from callback.models import Callback, CallbackAttempt, FollowUp
 from ivr import events
+from ivr.db import get_for_change
 from ivr.routing import queue
 from ivr.routing.models import Agent, QueueEntry, QueueEntrySkill
 
@@ -25,7 +26,7 @@ class SupervisionError(ValueError):
 
 def waiting_entry(session: Session, *, entry_id: int) -> QueueEntry:
     """The entry, locked against the router (on PostgreSQL), if it is still waiting."""
-    entry = session.get(QueueEntry, entry_id, with_for_update={"key_share": True})
+    entry = get_for_change(session, QueueEntry, entry_id)
     if entry is None:
         raise LookupError(f"no queue entry {entry_id}")
     if entry.status != "waiting":
