@@ -12,6 +12,7 @@ from sqlalchemy import select
 from callback.models import FollowUp, MissedCall
 from ivr.call_end import QUIET_CALL, reconcile_with_carrier
 from ivr.calls import reconcile
+from ivr.calls.service import open_inbound_call
 from ivr.cases.models import Case, TextMessage
 
 from support import wait_for
@@ -87,14 +88,10 @@ def test_a_quiet_call_the_carrier_says_is_live_stays_open(center_factory, clock)
 def test_a_call_the_carrier_never_knew_is_ended_as_completed(manual_center, clock):
     """A restarted offline carrier has forgotten its calls: Twilio's 404 for the call."""
     sid = "CA" + "5" * 32
-    manual_center.live.runtime.db.run(lambda session: _open_call(session, sid, clock.now()))
+    manual_center.rt.db.run(lambda session: open_inbound_call(
+        session, sid=sid, from_number=CALLER, to_number="+15005550006", now=clock.now()))
     clock.advance(QUIET_CALL + timedelta(seconds=1))
     assert reconcile_with_carrier(manual_center.rt) == [sid]
     row = manual_center.call_row(sid)
     assert (row.status, row.outcome, row.duration_seconds) == ("completed", "ivr_hangup", None)
 
-
-def _open_call(session, sid, now) -> None:
-    from ivr.calls.service import open_inbound_call
-
-    open_inbound_call(session, sid=sid, from_number=CALLER, to_number="+15005550006", now=now)
