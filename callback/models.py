@@ -62,7 +62,7 @@ class CallbackAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
-    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     agent_call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_call_sid: Mapped[str | None] = mapped_column(String(64))

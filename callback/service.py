@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, lazyload
 
 from callback import followups, manners
@@ -19,7 +19,7 @@ from ivr import events
 from ivr.calendar import BusinessCalendar
 from ivr.calls.models import Call
 from ivr.routing import queue
-from ivr.routing.models import QueueEntry, QueueEntrySkill, Reservation
+from ivr.routing.models import ACTIVE_RESERVATION, QueueEntry, QueueEntrySkill, Reservation
 
 CUSTOMER_FAILURES = ("no-answer", "busy", "failed", "machine", "canceled")
 CREATED = "callback.created"  # Session.info: the callbacks made in the session
@@ -246,6 +246,21 @@ def current_attempt(session: Session, *, reservation_id: int) -> CallbackAttempt
         select(CallbackAttempt).where(CallbackAttempt.reservation_id == reservation_id)
         .order_by(CallbackAttempt.id.desc())
     )
+
+
+def unfinished_attempts(session: Session, *, started_before: datetime) -> list[tuple[int, str]]:
+    """(reservation id, agent's leg sid) of the attempts under way that started before
+    `started_before`, oldest first: their reservation is active and nothing has said how they
+    went. At most one an agent (an agent has one active reservation)."""
+    active = select(Reservation.id).where(text(ACTIVE_RESERVATION))  # its partial index
+    rows = session.execute(
+        select(CallbackAttempt.reservation_id, CallbackAttempt.agent_call_sid)
+        .where(CallbackAttempt.reservation_id.in_(active), CallbackAttempt.result.is_(None),
+               CallbackAttempt.agent_call_sid.is_not(None),
+               CallbackAttempt.started_at < started_before)
+        .order_by(CallbackAttempt.id)
+    )
+    return [(rid, sid) for rid, sid in rows]
 
 
 def finish_attempt(

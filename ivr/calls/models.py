@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ivr.db import Base, UTCDateTime, json_type
@@ -23,6 +23,9 @@ STATUS_ORDER = {
     "canceled": 4,
 }
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_ORDER.items() if rank == 4)
+LIVE_STATUSES = tuple(s for s in STATUS_ORDER if s not in FINAL_STATUSES)
+# The calls not over yet: a few among all ever made, looked for by reconciliation each minute.
+LIVE_CALL = "status IN ({})".format(", ".join(f"'{s}'" for s in LIVE_STATUSES))
 
 
 class Contact(Base):
@@ -60,7 +63,11 @@ class Call(Base):
 
     contact: Mapped[Contact | None] = relationship()
 
-    __table_args__ = (Index("ix_calls_from_started", "from_number", "started_at"),)
+    __table_args__ = (
+        Index("ix_calls_from_started", "from_number", "started_at"),
+        Index("ix_calls_live", "id", sqlite_where=text(LIVE_CALL),
+              postgresql_where=text(LIVE_CALL)),
+    )
 
     @property
     def is_over(self) -> bool:

@@ -4,31 +4,20 @@ count as not reached."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from callback import service as callbacks
-from callback.models import CallbackAttempt
 from ivr import events
+from ivr.callback_leg_end import agent_left, agent_not_reached, apply_agent_leg_status, loaded
 from ivr.calls.models import Call
 from ivr.cases import service as cases
 from ivr.routing import reservations
-from ivr.routing.models import Reservation
 from ivr.runtime import current
 from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
 from ivr.voice.whisper import answered_by_machine, whisper_text
-
-AGENT_NOT_REACHED = ("no-answer", "busy", "failed", "canceled")
-
-
-def _loaded(session: Session, rid: int) -> tuple[Reservation | None, CallbackAttempt | None]:
-    reservation = session.get(Reservation, rid)
-    attempt = callbacks.current_attempt(session, reservation_id=rid) if reservation else None
-    return reservation, attempt
 
 
 @bp.post("/callback/<int:rid>/agent")
@@ -41,13 +30,13 @@ def callback_agent(rid: int) -> Response:
     rt = current()
 
     def work(session: Session) -> str:
-        reservation, attempt = _loaded(session, rid)
+        reservation, attempt = loaded(session, rid)
         response = VoiceResponse()
         if reservation is None or attempt is None or reservation.status != "offered":
             response.hangup()
             return str(response)
         if answered_by_machine(answered_by):
-            _agent_not_reached(session, reservation, attempt, result="voicemail")
+            agent_not_reached(session, rt, reservation, attempt, result="voicemail")
             response.hangup()
             return str(response)
         reservations.answered(session, reservation=reservation, now=rt.clock.now(),
@@ -79,7 +68,7 @@ def callback_screen(rid: int) -> Response:
     rt = current()
 
     def work(session: Session) -> str:
-        _, attempt = _loaded(session, rid)
+        _, attempt = loaded(session, rid)
         response = VoiceResponse()
         if attempt is not None:
             attempt.customer_call_sid = customer_sid
@@ -98,35 +87,6 @@ def callback_screen(rid: int) -> Response:
     return twiml_response(rt.db.run(work))
 
 
-def _agent_left(session: Session, reservation: Reservation, attempt: CallbackAttempt, *,
-                now: datetime) -> None:
-    """The agent hung up before the customer was reached (during the whisper or the ringing):
-    no attempt at the customer is counted and the callback keeps its place, held back a
-    moment (`callbacks.hold_back`) so it does not ring the same agent again at once; the
-    agent, who was there to answer, is free for the next caller. Whichever of the carrier's
-    two callbacks comes second changes nothing: by then the entry may be another agent's."""
-    if attempt.result is not None:
-        return
-    rt = current()
-    callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
-                             calendar=rt.calendar, policy=rt.callbacks)
-    reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=0)
-    callbacks.hold_back(session, callback=attempt.callback, now=now, policy=rt.callbacks)
-
-
-def _agent_not_reached(session: Session, reservation: Reservation,
-                       attempt: CallbackAttempt | None, *, result: str) -> None:
-    """The agent's leg was not answered by the agent (no answer, busy, their voicemail): they
-    go not-ready and the customer keeps their place for the next agent, with no attempt at
-    the customer counted."""
-    rt = current()
-    now = rt.clock.now()
-    reservations.missed(session, reservation=reservation, now=now, result=result)
-    if attempt is not None:
-        callbacks.finish_attempt(session, attempt=attempt, result="agent-missed", now=now,
-                                 calendar=rt.calendar, policy=rt.callbacks)
-
-
 @bp.post("/callback/<int:rid>/done")
 def callback_done(rid: int) -> Response:
     """The customer's leg ended: reached (and talked), or not."""
@@ -134,7 +94,7 @@ def callback_done(rid: int) -> Response:
     rt = current()
 
     def work(session: Session) -> str:
-        reservation, attempt = _loaded(session, rid)
+        reservation, attempt = loaded(session, rid)
         response = VoiceResponse()
         if reservation is None or attempt is None:
             response.hangup()
@@ -148,7 +108,7 @@ def callback_done(rid: int) -> Response:
         else:
             result = "machine" if machine else (dial_status or "failed")
         if result == "agent-missed":
-            _agent_left(session, reservation, attempt, now=now)
+            agent_left(session, rt, reservation, attempt, now=now)
             response.hangup()
             return str(response)
         callbacks.finish_attempt(session, attempt=attempt, result=result, now=now,
@@ -177,23 +137,6 @@ def callback_agent_status(rid: int) -> Response:
     their place for the next agent."""
     status = form_field("CallStatus")
     rt = current()
-
-    def work(session: Session) -> bool:
-        reservation, attempt = _loaded(session, rid)
-        if reservation is None or status not in (*AGENT_NOT_REACHED, "completed"):
-            return False
-        now = rt.clock.now()
-        if reservation.status == "connected":
-            if attempt is None or attempt.result is not None:
-                return False
-            _agent_left(session, reservation, attempt, now=now)
-            return True
-        if reservation.status != "offered":
-            return False
-        _agent_not_reached(session, reservation, attempt,
-                           result=status if status in AGENT_NOT_REACHED else "no-answer")
-        return True
-
-    changed = rt.db.run(work)
+    changed = rt.db.run(lambda session: apply_agent_leg_status(session, rt, rid, status=status))
     rt.poke_router()
     return Response("", status=204 if changed else 200)

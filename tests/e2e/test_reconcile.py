@@ -9,11 +9,12 @@ from datetime import timedelta
 from flask import Response
 from sqlalchemy import select
 
-from callback.models import FollowUp, MissedCall
+from callback.models import Callback, CallbackAttempt, FollowUp, MissedCall
 from ivr.call_end import QUIET_CALL, reconcile_with_carrier
 from ivr.calls import reconcile
 from ivr.calls.service import open_inbound_call
 from ivr.cases.models import Case, TextMessage
+from ivr.sim import CallerScript
 
 from support import wait_for
 
@@ -25,6 +26,18 @@ def lose_status_callbacks(center) -> None:
     """Our service answers the status callback with an error, as when it was down: the
     carrier lists the failure and, as Twilio does, never sends it again."""
     center.live.app.view_functions["voice.status"] = lambda: Response("down", status=503)
+
+
+def callback_of(center, sid) -> Callback | None:
+    with center.live.db.transaction() as session:
+        call_id = center.call_row(sid).id
+        return session.scalar(select(Callback).where(Callback.call_id == call_id))
+
+
+def attempts(center, callback_id) -> list[CallbackAttempt]:
+    with center.live.db.transaction() as session:
+        return list(session.scalars(select(CallbackAttempt).where(
+            CallbackAttempt.callback_id == callback_id).order_by(CallbackAttempt.id)))
 
 
 def quiet_sids(center) -> list[str]:
@@ -95,3 +108,34 @@ def test_a_call_the_carrier_never_knew_is_ended_as_completed(manual_center, cloc
     row = manual_center.call_row(sid)
     assert (row.status, row.outcome, row.duration_seconds) == ("completed", "ivr_hangup", None)
 
+
+
+def test_an_agent_whose_callback_leg_status_was_lost_is_not_held_for_ever(center_factory, clock):
+    """The agent's leg of a callback rang out while its status callback was lost: the agent
+    would stay reserved and the callback dialling for ever, and the follow-up never made."""
+    center = center_factory(clock=clock, customer_hours="00:00-23:59")
+    center.carrier.set_callee(CALLER, CallerScript(answer=True, answer_after=1))
+    center.agent("ann", {"billing": 2}, device="off", available=False)
+    sid = center.call([*BILLING, "1", "1"], CALLER)  # asks to be called back in its place
+    center.ended(sid)
+    callback = wait_for(lambda: callback_of(center, sid), what="the callback")
+    center.live.app.view_functions["voice.callback_agent_status"] = (
+        lambda rid: Response("down", status=503))
+    center.set_state("ann", "available")
+    (attempt,) = wait_for(lambda: attempts(center, callback.id), what="ann to be rung")
+    wait_for(lambda: center.carrier.call(attempt.agent_call_sid).status == "no-answer",
+             what="ann's leg to ring out")
+    assert callback_of(center, sid).status == "dialing"
+    assert center.agent_row("ann").state == "reserved"
+
+    assert reconcile_with_carrier(center.rt) == [], "not under way long enough yet"
+    clock.advance(QUIET_CALL + timedelta(seconds=1))
+    assert reconcile_with_carrier(center.rt) == [attempt.agent_call_sid]
+
+    ann = center.agent_row("ann")
+    assert (ann.state, ann.state_reason) == ("not-ready", "missed")
+    assert callback_of(center, sid).status == "pending", "the callback keeps its place"
+    assert [a.result for a in attempts(center, callback.id)] == ["agent-missed"]
+    (reconciled,) = center.events("callback.leg_reconciled")
+    assert (reconciled.agent_id, reconciled.data["status"]) == (ann.id, "no-answer")
+    assert reconcile_with_carrier(center.rt) == [], "reconciled once"
