@@ -40,6 +40,7 @@ CALLER_FACING = {
     "voice.callback_keyed",
     "voice.callback_slot",
     "voice.callback_agent",
+    "voice.callback_accept",
     "voice.callback_screen",
     "voice.callback_done",
     "voice.case_answer",

@@ -4,27 +4,32 @@ count as not reached."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from callback import service as callbacks
+from callback.models import CallbackAttempt
 from ivr import events
 from ivr.callback_leg_end import agent_left, agent_not_reached, apply_agent_leg_status, loaded
 from ivr.calls.models import Call
 from ivr.cases import service as cases
 from ivr.routing import reservations
+from ivr.routing.agents import is_phone
 from ivr.runtime import current
 from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
-from ivr.voice.whisper import answered_by_machine, whisper_text
+from ivr.voice.whisper import accepted, answered_by_machine, ask_to_accept, whisper_text
 
 
 @bp.post("/callback/<int:rid>/agent")
 def callback_agent(rid: int) -> Response:
     """The agent picked up the callback: tell them who it is, then dial the customer. An agent
-    on a phone number is dialled with answering machine detection: their voicemail is no
-    agent, and the customer is not rung into it."""
+    on a phone number is dialled with answering machine detection and takes the callback with
+    a key (`callback_accept`): their voicemail is no agent, and the customer is not rung into
+    it."""
     leg_sid = form_field("CallSid")
     answered_by = request.form.get("AnsweredBy", "").strip()
     rt = current()
@@ -39,25 +44,60 @@ def callback_agent(rid: int) -> Response:
             agent_not_reached(session, rt, reservation, attempt, result="voicemail")
             response.hangup()
             return str(response)
+        if is_phone(reservation.agent.endpoint):
+            text = whisper_text(session, reservation, template="callback_whisper_accept")
+            return ask_to_accept(text, action=public_url_for("voice.callback_accept", rid=rid))
         reservations.answered(session, reservation=reservation, now=rt.clock.now(),
                               agent_call_sid=leg_sid)
         response.say(whisper_text(session, reservation, template="callback_whisper"),
                      language="en-US")
-        dial = response.dial(
-            caller_id=rt.settings.support_number,
-            action=public_url_for("voice.callback_done", rid=rid),
-            method="POST",
-            timeout=rt.callbacks.ring_timeout,
-            record="record-from-answer-dual",
-            recording_status_callback=public_url_for("voice.recording_status"),
-            recording_status_callback_event="completed",
-        )
-        dial.number(attempt.callback.number,
-                    url=public_url_for("voice.callback_screen", rid=rid), method="POST",
-                    machine_detection="Enable")
+        _dial_customer(response, rt, rid, attempt)
         return str(response)
 
     return answer(rt, work)
+
+
+@bp.post("/callback/<int:rid>/accept")
+def callback_accept(rid: int) -> Response:
+    """The agent on a phone number pressed the key: the customer is dialled. No key (their
+    voicemail, taken for a person): the agent did not answer, and the callback keeps its
+    place for the next agent."""
+    digits = request.form.get("Digits", "")
+    leg_sid = form_field("CallSid")
+    rt = current()
+
+    def work(session: Session) -> str:
+        reservation, attempt = loaded(session, rid)
+        response = VoiceResponse()
+        if reservation is None or attempt is None or reservation.status != "offered":
+            response.hangup()
+            return str(response)
+        if not accepted(digits):
+            agent_not_reached(session, rt, reservation, attempt, result="not-accepted")
+            response.hangup()
+            return str(response)
+        reservations.answered(session, reservation=reservation, now=rt.clock.now(),
+                              agent_call_sid=leg_sid)
+        _dial_customer(response, rt, rid, attempt)
+        return str(response)
+
+    return answer(rt, work)
+
+
+def _dial_customer(response: VoiceResponse, rt: Any, rid: int,
+                   attempt: CallbackAttempt) -> None:
+    dial = response.dial(
+        caller_id=rt.settings.support_number,
+        action=public_url_for("voice.callback_done", rid=rid),
+        method="POST",
+        timeout=rt.callbacks.ring_timeout,
+        record="record-from-answer-dual",
+        recording_status_callback=public_url_for("voice.recording_status"),
+        recording_status_callback_event="completed",
+    )
+    dial.number(attempt.callback.number,
+                url=public_url_for("voice.callback_screen", rid=rid), method="POST",
+                machine_detection="Enable")
 
 
 @bp.post("/callback/<int:rid>/screen")

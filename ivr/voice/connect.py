@@ -21,7 +21,7 @@ from ivr.runtime import current
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp, call_or_adopt, form_field, log, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
-from ivr.voice.whisper import answered_by_machine, whisper_text
+from ivr.voice.whisper import accepted, answered_by_machine, ask_to_accept, whisper_text
 from recordings import service as ingest
 
 MISSED = {"no-answer", "busy", "failed"}
@@ -118,12 +118,11 @@ def connect_leg(rid: int) -> Response:
 @bp.post("/connect/<int:rid>/screen")
 def connect_screen(rid: int) -> Response:
     """Runs on an agent's phone number once it answers, before the caller is bridged: a
-    person hears who is waiting and is put through (the agent answered); a voicemail is hung
-    up on and counts as the agent not answering (not-ready, the caller keeps their place).
-    Not caller-facing: if it fails, the carrier fails this leg and the Dial's action puts the
-    caller back in the queue."""
+    person hears who is waiting and takes the call with a key (`connect_accept`); a voicemail
+    is hung up on and counts as the agent not answering (not-ready, the caller keeps their
+    place). Not caller-facing: if it fails, the carrier fails this leg and the Dial's action
+    puts the caller back in the queue."""
     answered_by = request.form.get("AnsweredBy", "").strip() or "unknown"
-    leg_sid = form_field("CallSid")
     rt = current()
 
     def work(session: Session) -> tuple[str, bool]:
@@ -141,11 +140,39 @@ def connect_screen(rid: int) -> Response:
             reservations.missed(session, reservation=reservation, now=now, result="voicemail")
             response.hangup()
             return str(response), True
+        text = whisper_text(session, reservation, template="agent_whisper_accept")
+        return ask_to_accept(text, action=public_url_for("voice.connect_accept", rid=rid)), False
+
+    body, missed = rt.db.run(work)
+    if missed:
+        rt.poke_router()  # the caller waits again: another agent may take them
+    return twiml_response(body)
+
+
+@bp.post("/connect/<int:rid>/accept")
+def connect_accept(rid: int) -> Response:
+    """The agent on a phone number pressed the key: put through (they answered). No key (a
+    voicemail detection took for a person, a phone in a pocket): hung up on, the agent did
+    not answer, and the caller keeps their place. Not caller-facing, as `connect_screen`."""
+    digits = request.form.get("Digits", "")
+    leg_sid = form_field("CallSid")
+    rt = current()
+
+    def work(session: Session) -> tuple[str, bool]:
+        reservation = _reservation(session, rid)
+        response = VoiceResponse()
+        if reservation is None or reservation.status != "offered":
+            response.hangup()  # the caller left, or this leg is no longer theirs
+            return str(response), False
+        now = rt.clock.now()
+        if not accepted(digits):
+            reservations.missed(session, reservation=reservation, now=now,
+                                result="not-accepted")
+            response.hangup()
+            return str(response), True
         reservations.answered(session, reservation=reservation, now=now, agent_call_sid=leg_sid)
         talking_to_a_person(session, rt, reservation, now)
-        response.say(whisper_text(session, reservation, template="agent_whisper"),
-                     language="en-US")
-        return str(response), False
+        return str(response), False  # the whisper is over: the carrier bridges the caller
 
     body, missed = rt.db.run(work)
     if missed:

@@ -25,8 +25,12 @@ PROMPTS: dict[str, dict[str, str]] = {
         "callback_booked": "Thank you. We will call you back {when}. Goodbye.",
         "callback_whisper": "Callback for {who}, about {topic}. They have waited {waited}. "
         "Connecting you now.",
+        "callback_whisper_accept": "Callback for {who}, about {topic}. They have waited "
+        "{waited}. Press 1 to call them now.",
         "agent_whisper": "Call from {who}, about {topic}. They have waited {waited}. "
         "Connecting you now.",
+        "agent_whisper_accept": "Call from {who}, about {topic}. They have waited {waited}. "
+        "Press 1 to take the call.",
         "callback_hello": "Hello, this is the support team returning your call. Please hold "
         "while we connect you.",
         "callback_not_reached": "We could not reach the customer. We will try again later.",
@@ -60,8 +64,12 @@ PROMPTS: dict[str, dict[str, str]] = {
         "callback_booked": "Gracias. Le devolveremos la llamada {when}. Adiós.",
         "callback_whisper": "Callback for {who}, about {topic}. They have waited {waited}. "
         "Connecting you now.",
+        "callback_whisper_accept": "Callback for {who}, about {topic}. They have waited "
+        "{waited}. Press 1 to call them now.",
         "agent_whisper": "Call from {who}, about {topic}. They have waited {waited}. "
         "Connecting you now.",
+        "agent_whisper_accept": "Call from {who}, about {topic}. They have waited {waited}. "
+        "Press 1 to take the call.",
         "callback_hello": "Hola, le llama el equipo de soporte para devolverle la llamada. "
         "Por favor espere mientras le comunicamos.",
         "callback_not_reached": "We could not reach the customer. We will try again later.",

@@ -16,6 +16,7 @@ from ivr.routing.agents import add_agent
 from ivr.routing.models import Agent, QueueEntry, Reservation
 from ivr.sim import CallerScript, Device
 from ivr.users.service import add_user
+from ivr.voice.whisper import ACCEPT_KEY
 
 from support import wait_for
 
@@ -37,9 +38,11 @@ class Center:
 
     def agent(self, name: str, skills: dict[str, int], *, device: str = "auto",
               answer_after: float = 1, talk_time: float = 5, available: bool = True,
-              mobile: str | None = None, answered_by: str = "human") -> int:
+              mobile: str | None = None, answered_by: str = "human",
+              accepts: bool = True) -> int:
         """An agent on a softphone (`device`), or on the phone number `mobile`, picked up by
-        `answered_by` (a person, or the phone's voicemail: "machine")."""
+        `answered_by` (a person, or the phone's voicemail: "machine"), who takes each call
+        with the key the whisper asks for if `accepts`."""
         with self.live.db.transaction() as session:
             agent = add_agent(session, name=name, endpoint=mobile or f"client:{name}",
                               skills=skills, now=self.rt.clock.now())
@@ -47,7 +50,12 @@ class Center:
         self._user(name, "agent", agent_id)
         if mobile:
             self.carrier.set_callee(mobile, CallerScript(
-                answer=device != "off", answer_after=answer_after, answered_by=answered_by))
+                answer=device != "off", answer_after=answer_after, answered_by=answered_by,
+                answers=[ACCEPT_KEY] if accepts else [],
+                # On a call made to them (a callback), counted from its start: the whisper
+                # and the customer's ringing are part of it. A caller's <Dial> to them ends
+                # with the caller.
+                hangup_after=answer_after + talk_time))
         else:
             self.carrier.set_device(Device(name, mode=device, answer_after=answer_after,
                                            talk_time=talk_time))

@@ -104,6 +104,40 @@ def test_a_callback_is_not_put_through_to_an_agents_voicemail(callback_center):
     assert center.carrier.errors == []
 
 
+def test_an_agent_on_a_mobile_takes_the_callback_with_a_key(callback_center):
+    center = callback_center()
+    roaming = "+13125550178"
+    center.agent("roamer", {"billing": 2}, available=False, mobile=roaming, talk_time=60)
+    first = center.call([*TO_BILLING, "1", "1"], ALICE)
+    center.ended(first)
+    callback = wait_for(lambda: callback_of(center, first), what="the callback")
+    center.set_state("roamer", "available")
+    done = wait_for(lambda: callback_of(center, first).status == "completed",
+                    timeout=60, what="the callback to complete")
+    assert done
+    [leg] = center.carrier.calls(to=roaming)
+    said = [event["text"] for event in leg.line.events_after(0)[0] if event["type"] == "say"]
+    assert said[0].startswith("Callback for") and said[0].endswith("Press 1 to call them now.")
+    assert [a.result for a in attempts(center, callback.id)] == ["completed"]
+    assert center.carrier.errors == []
+
+
+def test_an_agents_voicemail_taken_for_a_person_gets_no_callback(callback_center):
+    center = callback_center()
+    roaming = "+13125550179"
+    center.agent("roamer", {"billing": 2}, available=False, mobile=roaming, accepts=False)
+    first = center.call([*TO_BILLING, "1", "1"], ALICE)
+    center.ended(first)
+    callback = wait_for(lambda: callback_of(center, first), what="the callback")
+    center.set_state("roamer", "available")
+    wait_for(lambda: center.agent_row("roamer").state == "not-ready", what="roamer not-ready")
+    assert center.carrier.calls(to=ALICE) == [], "the customer was not rung"
+    [attempt] = attempts(center, callback.id)
+    assert attempt.result == "agent-missed"
+    assert callback_of(center, first).status == "pending", "the callback keeps its place"
+    assert center.carrier.errors == []
+
+
 def test_choose_a_time_and_be_called_in_that_slot(callback_center, clock):
     center = callback_center(clock=clock)
     center.agent("ann", {"billing": 2}, available=False, talk_time=20)

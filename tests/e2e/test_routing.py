@@ -118,9 +118,34 @@ def test_an_agent_on_a_mobile_hears_who_is_waiting_before_being_put_through(cent
     [leg] = center.carrier.calls(to=ROAMING)
     said = [event["text"] for event in leg.line.events_after(0)[0] if event["type"] == "say"]
     assert said and said[0].startswith("Call from +15551110011, about billing.")
+    assert said[0].endswith("Press 1 to take the call.")
     [reservation] = center.reservations(sid)
     assert reservation.status == "completed"
     assert reservation.agent_call_sid == leg.sid
+
+
+def test_a_voicemail_taken_for_a_person_presses_no_key_and_is_not_given_the_caller(
+        center_factory):
+    """Detection heard a person (a greeting sounds like one), but no key came: the agent did
+    not answer, and the caller keeps their place for the next agent."""
+    center = center_factory(ring_timeout=10)
+    center.agent("roamer", {"billing": 2}, mobile=ROAMING, accepts=False)
+    sid = center.call(TO_BILLING, "+15551110012")
+    entered = wait_for(lambda: center.entry(sid), what="the caller's entry").entered_at
+    wait_for(lambda: center.agent_row("roamer").state == "not-ready", what="roamer not-ready")
+    assert center.agent_row("roamer").state_reason == "missed"
+    [screened] = center.events("routing.screened")
+    assert screened.data["answered_by"] == "human"
+    wait_for(lambda: center.waiting(sid), what="the caller back in the queue")
+    assert center.entry(sid).entered_at == entered
+    center.agent("desk", {"billing": 2})
+    assert center.ended(sid).outcome == "answered"
+    assert center.answered_by(sid) == ["desk"]
+    [missed, completed] = center.reservations(sid)
+    assert (missed.status, missed.result) == ("missed", "not-accepted")
+    [leg] = center.carrier.calls(to=ROAMING)
+    assert leg.status == "completed", "hung up on after the whisper"
+    assert center.carrier.errors == []
 
 
 def test_a_transfer_carries_the_note_to_the_next_agent(center):
