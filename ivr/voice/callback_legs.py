@@ -4,6 +4,7 @@ count as not reached."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
@@ -18,7 +19,9 @@ from ivr.calls.models import Call
 from ivr.cases import service as cases
 from ivr.routing import reservations
 from ivr.routing.agents import is_phone
+from ivr.routing.models import Reservation
 from ivr.runtime import current
+from ivr.voice import twiml
 from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
 from ivr.voice.whisper import accepted, answered_by_machine, ask_to_accept, whisper_text
@@ -34,27 +37,22 @@ def callback_agent(rid: int) -> Response:
     answered_by = request.form.get("AnsweredBy", "").strip()
     rt = current()
 
-    def work(session: Session) -> str:
-        reservation, attempt = loaded(session, rid)
-        response = VoiceResponse()
-        if reservation is None or attempt is None or reservation.status != "offered":
-            response.hangup()
-            return str(response)
+    def decide(session: Session, reservation: Reservation, attempt: CallbackAttempt) -> str:
         if answered_by_machine(answered_by):
             agent_not_reached(session, rt, reservation, attempt, result="voicemail")
-            response.hangup()
-            return str(response)
+            return twiml.hang_up()
         if is_phone(reservation.agent.endpoint):
             text = whisper_text(session, reservation, template="callback_whisper_accept")
             return ask_to_accept(text, action=public_url_for("voice.callback_accept", rid=rid))
         reservations.answered(session, reservation=reservation, now=rt.clock.now(),
                               agent_call_sid=leg_sid)
+        response = VoiceResponse()
         response.say(whisper_text(session, reservation, template="callback_whisper"),
                      language="en-US")
         _dial_customer(response, rt, rid, attempt)
         return str(response)
 
-    return answer(rt, work)
+    return _offered_leg(rid, decide)
 
 
 @bp.post("/callback/<int:rid>/accept")
@@ -66,20 +64,31 @@ def callback_accept(rid: int) -> Response:
     leg_sid = form_field("CallSid")
     rt = current()
 
-    def work(session: Session) -> str:
-        reservation, attempt = loaded(session, rid)
-        response = VoiceResponse()
-        if reservation is None or attempt is None or reservation.status != "offered":
-            response.hangup()
-            return str(response)
+    def decide(session: Session, reservation: Reservation, attempt: CallbackAttempt) -> str:
         if not accepted(digits):
             agent_not_reached(session, rt, reservation, attempt, result="not-accepted")
-            response.hangup()
-            return str(response)
+            return twiml.hang_up()
         reservations.answered(session, reservation=reservation, now=rt.clock.now(),
                               agent_call_sid=leg_sid)
+        response = VoiceResponse()
         _dial_customer(response, rt, rid, attempt)
         return str(response)
+
+    return _offered_leg(rid, decide)
+
+
+def _offered_leg(
+    rid: int, decide: Callable[[Session, Reservation, CallbackAttempt], str]
+) -> Response:
+    """The agent's TwiML from `decide` while the callback's reservation is offered; a leg
+    whose reservation is not (or has no attempt) is hung up on."""
+    rt = current()
+
+    def work(session: Session) -> str:
+        reservation, attempt = loaded(session, rid)
+        if reservation is None or attempt is None or reservation.status != "offered":
+            return twiml.hang_up()
+        return decide(session, reservation, attempt)
 
     return answer(rt, work)
 

@@ -3,6 +3,7 @@ leg answering, and the end of the Dial (completed, or not answered: back to the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -25,6 +26,9 @@ from ivr.voice.whisper import accepted, answered_by_machine, ask_to_accept, whis
 from recordings import service as ingest
 
 MISSED = {"no-answer", "busy", "failed"}
+# What the agent's leg of an offered reservation is told: its TwiML, and whether the agent was
+# found missing.
+LegDecision = Callable[[Session, Reservation, datetime], tuple[str, bool]]
 
 
 def _reservation(session: Session, rid: int) -> Reservation | None:
@@ -123,30 +127,17 @@ def connect_screen(rid: int) -> Response:
     place). Not caller-facing: if it fails, the carrier fails this leg and the Dial's action
     puts the caller back in the queue."""
     answered_by = request.form.get("AnsweredBy", "").strip() or "unknown"
-    rt = current()
 
-    def work(session: Session) -> tuple[str, bool]:
-        """The agent's TwiML, and whether the agent was found missing (the router's turn)."""
-        reservation = _reservation(session, rid)
-        response = VoiceResponse()
-        if reservation is None or reservation.status != "offered":
-            response.hangup()  # the caller left, or this leg is no longer theirs
-            return str(response), False
-        now = rt.clock.now()
+    def decide(session: Session, reservation: Reservation, now: datetime) -> tuple[str, bool]:
         events.record(session, "routing.screened", at=now, call_id=reservation.call_id,
                       agent_id=reservation.agent_id, reservation_id=rid,
                       answered_by=answered_by)
         if answered_by_machine(answered_by):
-            reservations.missed(session, reservation=reservation, now=now, result="voicemail")
-            response.hangup()
-            return str(response), True
+            return _agent_missed(session, reservation, now, result="voicemail")
         text = whisper_text(session, reservation, template="agent_whisper_accept")
         return ask_to_accept(text, action=public_url_for("voice.connect_accept", rid=rid)), False
 
-    body, missed = rt.db.run(work)
-    if missed:
-        rt.poke_router()  # the caller waits again: another agent may take them
-    return twiml_response(body)
+    return _offered_leg(rid, decide)
 
 
 @bp.post("/connect/<int:rid>/accept")
@@ -158,26 +149,38 @@ def connect_accept(rid: int) -> Response:
     leg_sid = form_field("CallSid")
     rt = current()
 
-    def work(session: Session) -> tuple[str, bool]:
-        reservation = _reservation(session, rid)
-        response = VoiceResponse()
-        if reservation is None or reservation.status != "offered":
-            response.hangup()  # the caller left, or this leg is no longer theirs
-            return str(response), False
-        now = rt.clock.now()
+    def decide(session: Session, reservation: Reservation, now: datetime) -> tuple[str, bool]:
         if not accepted(digits):
-            reservations.missed(session, reservation=reservation, now=now,
-                                result="not-accepted")
-            response.hangup()
-            return str(response), True
+            return _agent_missed(session, reservation, now, result="not-accepted")
         reservations.answered(session, reservation=reservation, now=now, agent_call_sid=leg_sid)
         talking_to_a_person(session, rt, reservation, now)
-        return str(response), False  # the whisper is over: the carrier bridges the caller
+        return str(VoiceResponse()), False  # the whisper is over: the carrier bridges
+
+    return _offered_leg(rid, decide)
+
+
+def _offered_leg(rid: int, decide: LegDecision) -> Response:
+    """The agent's TwiML from `decide` for a reservation still offered (the router's turn when
+    the agent was found missing); a leg whose reservation is not (the caller left, or the leg
+    is no longer theirs) is hung up on."""
+    rt = current()
+
+    def work(session: Session) -> tuple[str, bool]:
+        reservation = _reservation(session, rid)
+        if reservation is None or reservation.status != "offered":
+            return twiml.hang_up(), False
+        return decide(session, reservation, rt.clock.now())
 
     body, missed = rt.db.run(work)
     if missed:
         rt.poke_router()  # the caller waits again: another agent may take them
     return twiml_response(body)
+
+
+def _agent_missed(session: Session, reservation: Reservation, now: datetime, *,
+                  result: str) -> tuple[str, bool]:
+    reservations.missed(session, reservation=reservation, now=now, result=result)
+    return twiml.hang_up(), True
 
 
 @bp.post("/connect/<int:rid>/done")

@@ -156,6 +156,12 @@ def dial_agent(
     return str(response)
 
 
+def hang_up() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
 def back_to_queue(
     *, queue_name: str, wait_url: str, action: str, message: str | None, language: str
 ) -> str:
