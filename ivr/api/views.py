@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from ivr import events
 from ivr.api.auth import may_act_for, require, supervising, user
 from ivr.calls.models import Call, CallEvent, CallNote, CallWrapUp
-from ivr.db import for_change as read_for_change
-from ivr.db import get_for_change
+from ivr.db import for_change, get_for_change
 from ivr.routing import reservations, transfer
 from ivr.routing.agents import list_agents
 from ivr.routing.estimate import estimate
@@ -43,10 +42,10 @@ def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str
     return value.strip()
 
 
-def agent_or_404(session: Session, agent_id: int, *, for_change: bool = False) -> Agent:
-    """`for_change`: the row is locked until the transaction ends (PostgreSQL), so a router
+def agent_or_404(session: Session, agent_id: int, *, lock: bool = False) -> Agent:
+    """`lock`: the row is locked until the transaction ends (PostgreSQL), so a router
     cannot reserve the agent between this read and the change; it passes them over."""
-    agent = (get_for_change(session, Agent, agent_id) if for_change
+    agent = (get_for_change(session, Agent, agent_id) if lock
              else session.get(Agent, agent_id))
     if agent is None:
         abort(404, description=f"no agent {agent_id}")
@@ -104,7 +103,7 @@ def set_agent_state(agent_id: int) -> Response:
     reason = text_field(data, "reason", required=False)
     rt = current()
     with rt.db.transaction() as session:
-        target = agent_or_404(session, agent_id, for_change=True)
+        target = agent_or_404(session, agent_id, lock=True)
         may_act_for(target)
         try:
             choose_state(
@@ -337,7 +336,7 @@ def transfer_call(call_id: int) -> Response:
                 # Locked, as a state change locks it: the router cannot reserve the target
                 # between the check that they are free and the transfer's reservation.
                 target = session.scalar(
-                    read_for_change(select(Agent).where(Agent.name == agent_name)))
+                    for_change(select(Agent).where(Agent.name == agent_name)))
                 if target is None:
                     abort(404, description=f"no agent named {agent_name!r}")
                 new = transfer.to_agent(

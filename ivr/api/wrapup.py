@@ -48,7 +48,7 @@ def wrap_up(call_id: int) -> Response:
         if call is None:
             abort(404, description=f"no call {call_id}")
         # Locked: saving ends wrap-up, and must not overwrite a sign-out made meanwhile.
-        agent = agent_or_404(session, agent_id, for_change=True)
+        agent = agent_or_404(session, agent_id, lock=True)
         try:
             saved = save_wrap_up(
                 session, call=call, agent=agent, category=category, resolved=resolved,
