@@ -1,8 +1,9 @@
 """What the end of a callback's agent leg sets off, however we learn of it: from the leg's
 status callback (`/voice/callback/<rid>/agent-status`) or, when that was lost, by asking the
-carrier (`ivr.call_end.reconcile_with_carrier`). The agent is called first; until the
-customer's leg is reached, an agent who does not answer goes not-ready and one who hangs up
-is freed, and either way the callback keeps its place."""
+carrier (`ivr.call_end.reconcile_with_carrier`); and what the end of the customer's leg
+does (`customer_leg_ended`). The agent is called first; until the customer's leg is reached,
+an agent who does not answer goes not-ready and one who hangs up is freed, and either way the
+callback keeps its place."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from callback import service as callbacks
 from callback.models import CallbackAttempt
+from ivr.cases import service as cases
 from ivr.routing import reservations
 from ivr.routing.models import Reservation
+from ivr.voice.whisper import answered_by_machine
 
 AGENT_NOT_REACHED = ("no-answer", "busy", "failed", "canceled")
 LEG_ENDED = (*AGENT_NOT_REACHED, "completed")
@@ -38,6 +41,13 @@ def apply_agent_leg_status(session: Session, rt: Any, rid: int, *, status: str) 
     if reservation.status == "connected":
         if attempt is None or attempt.result is not None:
             return False
+        if attempt.customer_call_sid:
+            # The customer's leg was answered (its screen ran) and the end of the Dial that
+            # bridged it never came: the attempt ends as that end would have ended it.
+            machine = answered_by_machine(attempt.answered_by or "")
+            customer_leg_ended(session, rt, reservation, attempt,
+                               result="machine" if machine else "completed", now=now)
+            return True
         agent_left(session, rt, reservation, attempt, now=now)
         return True
     if reservation.status != "offered":
@@ -45,6 +55,24 @@ def apply_agent_leg_status(session: Session, rt: Any, rid: int, *, status: str) 
     agent_not_reached(session, rt, reservation, attempt,
                       result=status if status in AGENT_NOT_REACHED else "no-answer")
     return True
+
+
+def customer_leg_ended(session: Session, rt: Any, reservation: Reservation,
+                       attempt: CallbackAttempt, *, result: str, now: datetime) -> None:
+    """The customer's leg ended with `result` (completed: a person was reached and talked):
+    the attempt's outcome, the case's first response when they talked, the agent to wrap-up
+    (none after an attempt that reached no one), and the callback's entry waiting for the next
+    attempt if there is one."""
+    callbacks.finish_attempt(session, attempt=attempt, result=result, now=now,
+                             calendar=rt.calendar, policy=rt.callbacks)
+    if result == "completed":
+        case = cases.for_call(session, attempt.callback.call_id)
+        if case is not None:
+            cases.first_response(session, case=case, now=now, agent_id=reservation.agent_id)
+    wrap_up = rt.policy.wrap_up_seconds if result == "completed" else 0
+    reservations.finished(session, reservation=reservation, now=now, wrap_up_seconds=wrap_up)
+    if attempt.callback.status == "scheduled":  # to be tried again later
+        callbacks.wait_for_next_attempt(reservation.entry)
 
 
 def agent_left(session: Session, rt: Any, reservation: Reservation, attempt: CallbackAttempt,

@@ -11,12 +11,16 @@ from flask import Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callback import service as callbacks
 from callback.models import CallbackAttempt
 from ivr import events
-from ivr.callback_leg_end import agent_left, agent_not_reached, apply_agent_leg_status, loaded
+from ivr.callback_leg_end import (
+    agent_left,
+    agent_not_reached,
+    apply_agent_leg_status,
+    customer_leg_ended,
+    loaded,
+)
 from ivr.calls.models import Call
-from ivr.cases import service as cases
 from ivr.routing import reservations
 from ivr.routing.agents import is_phone
 from ivr.routing.models import Reservation
@@ -160,18 +164,7 @@ def callback_done(rid: int) -> Response:
             agent_left(session, rt, reservation, attempt, now=now)
             response.hangup()
             return str(response)
-        callbacks.finish_attempt(session, attempt=attempt, result=result, now=now,
-                                 calendar=rt.calendar, policy=rt.callbacks)
-        if result == "completed":
-            case = cases.for_call(session, attempt.callback.call_id)
-            if case is not None:
-                cases.first_response(session, case=case, now=now,
-                                     agent_id=reservation.agent_id)
-        wrap_up = rt.policy.wrap_up_seconds if result == "completed" else 0
-        reservations.finished(session, reservation=reservation, now=now,
-                              wrap_up_seconds=wrap_up)
-        if attempt.callback.status == "scheduled":  # to be tried again later
-            callbacks.wait_for_next_attempt(reservation.entry)
+        customer_leg_ended(session, rt, reservation, attempt, result=result, now=now)
         if result != "completed":
             response.say(prompt("callback_not_reached", "en-US"), language="en-US")
         response.hangup()

@@ -125,3 +125,31 @@ def test_the_carriers_second_callback_leaves_the_callback_to_the_next_agent(
         entry = session.get(QueueEntry, entry_id)
         assert (entry.status, entry.agent_id) == ("reserved", bob_id)
         assert session.get(Callback, callback_id).status == "pending"
+
+
+def test_a_reached_customer_whose_dial_end_was_lost_is_a_completed_callback(
+    carrier_post, db, dialing
+):
+    """A person answered the customer's leg (its screen ran) and they talked, but the Dial's
+    action never arrived: the agent's leg ending says the callback happened, rather than
+    putting it back to ring the customer again."""
+    rid, callback_id = dialing
+    customer = leg(CallSid="CA" + "c" * 32, To=NUMBER, AnsweredBy="human")
+    assert carrier_post(f"/voice/callback/{rid}/screen", customer).status_code == 200
+    assert carrier_post(f"/voice/callback/{rid}/agent-status",
+                        leg(CallStatus="completed")).status_code == 204
+    assert state(db, callback_id) == ("completed", 0, "done", ["completed"])
+    with db.transaction() as session:
+        ann = session.scalars(select(Agent).where(Agent.name == "ann")).one()
+        assert ann.state == "wrap-up", "after a conversation, as the Dial's action would"
+
+
+def test_a_customers_voicemail_and_a_lost_dial_end_count_an_attempt(
+    carrier_post, db, dialing
+):
+    rid, callback_id = dialing
+    machine = leg(CallSid="CA" + "c" * 32, To=NUMBER, AnsweredBy="machine_start")
+    assert carrier_post(f"/voice/callback/{rid}/screen", machine).status_code == 200
+    assert carrier_post(f"/voice/callback/{rid}/agent-status",
+                        leg(CallStatus="completed")).status_code == 204
+    assert state(db, callback_id) == ("scheduled", 1, "scheduled", ["machine"])
