@@ -127,29 +127,22 @@ def test_the_carriers_second_callback_leaves_the_callback_to_the_next_agent(
         assert session.get(Callback, callback_id).status == "pending"
 
 
-def test_a_reached_customer_whose_dial_end_was_lost_is_a_completed_callback(
-    carrier_post, db, dialing
+@pytest.mark.parametrize(("answered_by", "after"), [
+    ("human", ("completed", 0, "done", ["completed"])),
+    ("machine_start", ("scheduled", 1, "scheduled", ["machine"])),
+])
+def test_a_customer_leg_answered_and_a_lost_dial_end_end_the_attempt_as_that_end_would(
+    carrier_post, db, dialing, answered_by, after
 ):
-    """A person answered the customer's leg (its screen ran) and they talked, but the Dial's
-    action never arrived: the agent's leg ending says the callback happened, rather than
-    putting it back to ring the customer again."""
+    """The customer's leg was answered (its screen ran), but the Dial's action never arrived:
+    the agent's leg ending ends the attempt as the action would have (a person reached is not
+    rung again; their voicemail counts an attempt), not as the agent leaving early."""
     rid, callback_id = dialing
-    customer = leg(CallSid="CA" + "c" * 32, To=NUMBER, AnsweredBy="human")
+    customer = leg(CallSid="CA" + "c" * 32, To=NUMBER, AnsweredBy=answered_by)
     assert carrier_post(f"/voice/callback/{rid}/screen", customer).status_code == 200
     assert carrier_post(f"/voice/callback/{rid}/agent-status",
                         leg(CallStatus="completed")).status_code == 204
-    assert state(db, callback_id) == ("completed", 0, "done", ["completed"])
+    assert state(db, callback_id) == after
     with db.transaction() as session:
         ann = session.scalars(select(Agent).where(Agent.name == "ann")).one()
-        assert ann.state == "wrap-up", "after a conversation, as the Dial's action would"
-
-
-def test_a_customers_voicemail_and_a_lost_dial_end_count_an_attempt(
-    carrier_post, db, dialing
-):
-    rid, callback_id = dialing
-    machine = leg(CallSid="CA" + "c" * 32, To=NUMBER, AnsweredBy="machine_start")
-    assert carrier_post(f"/voice/callback/{rid}/screen", machine).status_code == 200
-    assert carrier_post(f"/voice/callback/{rid}/agent-status",
-                        leg(CallStatus="completed")).status_code == 204
-    assert state(db, callback_id) == ("scheduled", 1, "scheduled", ["machine"])
+        assert ann.state == "wrap-up", "the call is over for Ann"
