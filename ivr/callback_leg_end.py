@@ -17,7 +17,7 @@ from callback.models import CallbackAttempt
 from ivr.cases import service as cases
 from ivr.routing import reservations
 from ivr.routing.models import Reservation
-from ivr.voice.whisper import answered_by_machine
+from ivr.telephony import answered_by_machine
 
 AGENT_NOT_REACHED = ("no-answer", "busy", "failed", "canceled")
 LEG_ENDED = (*AGENT_NOT_REACHED, "completed")
@@ -44,9 +44,8 @@ def apply_agent_leg_status(session: Session, rt: Any, rid: int, *, status: str) 
         if attempt.customer_call_sid:
             # The customer's leg was answered (its screen ran) and the end of the Dial that
             # bridged it never came: the attempt ends as that end would have ended it.
-            machine = answered_by_machine(attempt.answered_by or "")
             customer_leg_ended(session, rt, reservation, attempt,
-                               result="machine" if machine else "completed", now=now)
+                               result=customer_result(attempt, "completed"), now=now)
             return True
         agent_left(session, rt, reservation, attempt, now=now)
         return True
@@ -55,6 +54,18 @@ def apply_agent_leg_status(session: Session, rt: Any, rid: int, *, status: str) 
     agent_not_reached(session, rt, reservation, attempt,
                       result=status if status in AGENT_NOT_REACHED else "no-answer")
     return True
+
+
+def customer_result(attempt: CallbackAttempt, dial_status: str) -> str:
+    """How the attempt at the customer went, from the status of the Dial to them and what
+    answered their leg: completed (a person talked), agent-missed (the agent hung up while it
+    rang), machine, or the carrier's status (no-answer, busy, failed)."""
+    machine = answered_by_machine(attempt.answered_by or "")
+    if dial_status == "completed" and not machine:
+        return "completed"
+    if dial_status == "canceled":
+        return "agent-missed"
+    return "machine" if machine else (dial_status or "failed")
 
 
 def customer_leg_ended(session: Session, rt: Any, reservation: Reservation,

@@ -9,6 +9,12 @@ from typing import Protocol
 CALL_NOT_IN_PROGRESS = 21220  # Twilio: the call's state does not allow the change
 
 
+def answered_by_machine(answered_by: str) -> bool:
+    """Twilio's AnsweredBy: machine_start, machine_end_beep (…), fax, human or unknown. An
+    unknown one is taken for a person: hanging up on a real agent is the worse mistake."""
+    return answered_by.startswith("machine") or answered_by == "fax"
+
+
 class TelephonyError(RuntimeError):
     """The carrier refused or failed a request; the message says what and why. `status` is
     the carrier's HTTP status when it answered (404: it does not know the call), `code` its

@@ -18,6 +18,7 @@ from ivr.callback_leg_end import (
     agent_not_reached,
     apply_agent_leg_status,
     customer_leg_ended,
+    customer_result,
     loaded,
 )
 from ivr.calls.models import Call
@@ -25,10 +26,11 @@ from ivr.routing import reservations
 from ivr.routing.agents import is_phone
 from ivr.routing.models import Reservation
 from ivr.runtime import current
+from ivr.telephony import answered_by_machine
 from ivr.voice import twiml
 from ivr.voice.blueprint import answer, bp, form_field, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
-from ivr.voice.whisper import accepted, answered_by_machine, ask_to_accept, whisper_text
+from ivr.voice.whisper import accepted, ask_to_accept, whisper_text
 
 
 @bp.post("/callback/<int:rid>/agent")
@@ -153,13 +155,7 @@ def callback_done(rid: int) -> Response:
             response.hangup()
             return str(response)
         now = rt.clock.now()
-        machine = answered_by_machine(attempt.answered_by or "")
-        if dial_status == "completed" and not machine:
-            result = "completed"
-        elif dial_status == "canceled":
-            result = "agent-missed"  # the agent hung up before the customer answered
-        else:
-            result = "machine" if machine else (dial_status or "failed")
+        result = customer_result(attempt, dial_status)
         if result == "agent-missed":
             agent_left(session, rt, reservation, attempt, now=now)
             response.hangup()

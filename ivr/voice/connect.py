@@ -19,10 +19,11 @@ from ivr.calls.service import find_call
 from ivr.routing import reservations
 from ivr.routing.models import Reservation
 from ivr.runtime import current
+from ivr.telephony import answered_by_machine
 from ivr.voice import twiml
 from ivr.voice.blueprint import bp, call_or_adopt, form_field, log, public_url_for, twiml_response
 from ivr.voice.prompts import language_or_default, prompt
-from ivr.voice.whisper import accepted, answered_by_machine, ask_to_accept, whisper_text
+from ivr.voice.whisper import accepted, ask_to_accept, whisper_text
 from recordings import service as ingest
 
 MISSED = {"no-answer", "busy", "failed"}

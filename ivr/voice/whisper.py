@@ -1,6 +1,5 @@
 """What an agent hears on their own leg before being bridged (who is waiting, about what, for
-how long), whether answering machine detection heard a person or a voicemail, and, on an
-agent's phone number, the key they press to take the call."""
+how long), and, on an agent's phone number, the key they press to take the call."""
 
 from __future__ import annotations
 
@@ -12,13 +11,6 @@ from ivr.routing.estimate import rounded_minutes
 from ivr.routing.models import Reservation
 from ivr.runtime import current
 from ivr.voice.prompts import prompt
-
-
-def answered_by_machine(answered_by: str) -> bool:
-    """Twilio's AnsweredBy: machine_start, machine_end_beep (…), fax, human or unknown. An
-    unknown one is taken for a person: hanging up on a real agent is the worse mistake."""
-    return answered_by.startswith("machine") or answered_by == "fax"
-
 
 # Detection takes an agent's voicemail for a person now and then (its greeting sounds like
 # one; "unknown" is taken for a person), so on a phone number the agent takes the call by
