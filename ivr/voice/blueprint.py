@@ -60,14 +60,15 @@ def check_signature() -> None:
 # place in the queue, or leaving it while still waiting (no agent was theirs, and the next
 # caller with the same needs waited less, so fits no agent the leaver did not) changes
 # nothing the router looks at; nor does the bookkeeping of a call's end that frees no agent
-# and puts no one in the queue (a follow-up's callback waits, scheduled, until activated).
+# and puts no one in the queue (a follow-up's callback waits, scheduled, until activated);
+# nor an agent's phone being screened (the reservation stands until they take the call).
 # The router's own round every few seconds covers what time alone changes (aging, skill
 # expansion, finished wrap-ups).
 INERT_EVENTS = frozenset({
     "call.started", "ivr.node", "queue.announced", "callback.offered", "queue.result",
     "queue.abandoned", "call.status", "call.ended", "missed.call", "followup.created",
     "followup.joined", "callback.created", "callback.deferred", "callback.canceled",
-    "case.clock", "case.opened", "case.call_linked", "text.queued",
+    "case.clock", "case.opened", "case.call_linked", "text.queued", "routing.screened",
 })
 
 

@@ -21,15 +21,22 @@ from ivr.routing.models import Reservation
 from ivr.runtime import current
 from ivr.telephony import answered_by_machine
 from ivr.voice import twiml
-from ivr.voice.blueprint import bp, call_or_adopt, form_field, log, public_url_for, twiml_response
+from ivr.voice.blueprint import (
+    answer,
+    bp,
+    call_or_adopt,
+    form_field,
+    log,
+    public_url_for,
+    twiml_response,
+)
 from ivr.voice.prompts import language_or_default, prompt
 from ivr.voice.whisper import accepted, ask_to_accept, whisper_text
 from recordings import service as ingest
 
 MISSED = {"no-answer", "busy", "failed"}
-# What the agent's leg of an offered reservation is told: its TwiML, and whether the agent was
-# found missing.
-LegDecision = Callable[[Session, Reservation, datetime], tuple[str, bool]]
+# What the agent's leg of an offered reservation is told (its TwiML), from the reservation.
+LegDecision = Callable[[Session, Reservation, datetime], str]
 
 
 def _reservation(session: Session, rid: int) -> Reservation | None:
@@ -129,14 +136,14 @@ def connect_screen(rid: int) -> Response:
     puts the caller back in the queue."""
     answered_by = request.form.get("AnsweredBy", "").strip() or "unknown"
 
-    def decide(session: Session, reservation: Reservation, now: datetime) -> tuple[str, bool]:
+    def decide(session: Session, reservation: Reservation, now: datetime) -> str:
         events.record(session, "routing.screened", at=now, call_id=reservation.call_id,
                       agent_id=reservation.agent_id, reservation_id=rid,
                       answered_by=answered_by)
         if answered_by_machine(answered_by):
             return _agent_missed(session, reservation, now, result="voicemail")
         text = whisper_text(session, reservation, template="agent_whisper_accept")
-        return ask_to_accept(text, action=public_url_for("voice.connect_accept", rid=rid)), False
+        return ask_to_accept(text, action=public_url_for("voice.connect_accept", rid=rid))
 
     return _offered_leg(rid, decide)
 
@@ -150,38 +157,35 @@ def connect_accept(rid: int) -> Response:
     leg_sid = form_field("CallSid")
     rt = current()
 
-    def decide(session: Session, reservation: Reservation, now: datetime) -> tuple[str, bool]:
+    def decide(session: Session, reservation: Reservation, now: datetime) -> str:
         if not accepted(digits):
             return _agent_missed(session, reservation, now, result="not-accepted")
         reservations.answered(session, reservation=reservation, now=now, agent_call_sid=leg_sid)
         talking_to_a_person(session, rt, reservation, now)
-        return str(VoiceResponse()), False  # the whisper is over: the carrier bridges
+        return str(VoiceResponse())  # the whisper is over: the carrier bridges
 
     return _offered_leg(rid, decide)
 
 
 def _offered_leg(rid: int, decide: LegDecision) -> Response:
-    """The agent's TwiML from `decide` for a reservation still offered (the router's turn when
-    the agent was found missing); a leg whose reservation is not (the caller left, or the leg
-    is no longer theirs) is hung up on."""
+    """The agent's TwiML from `decide` for a reservation still offered; a leg whose reservation
+    is not (the caller left, or the leg is no longer theirs) is hung up on. An agent found
+    missing puts the caller back in the queue, which wakes the router (`answer`)."""
     rt = current()
 
-    def work(session: Session) -> tuple[str, bool]:
+    def work(session: Session) -> str:
         reservation = _reservation(session, rid)
         if reservation is None or reservation.status != "offered":
-            return twiml.hang_up(), False
+            return twiml.hang_up()
         return decide(session, reservation, rt.clock.now())
 
-    body, missed = rt.db.run(work)
-    if missed:
-        rt.poke_router()  # the caller waits again: another agent may take them
-    return twiml_response(body)
+    return answer(rt, work)
 
 
 def _agent_missed(session: Session, reservation: Reservation, now: datetime, *,
-                  result: str) -> tuple[str, bool]:
+                  result: str) -> str:
     reservations.missed(session, reservation=reservation, now=now, result=result)
-    return twiml.hang_up(), True
+    return twiml.hang_up()
 
 
 @bp.post("/connect/<int:rid>/done")
