@@ -4,7 +4,12 @@ result, the status callback), signed as the carrier signs them, from a load gene
 process of its own against `ivr serve` in another; and the same requests against a bare
 Flask app answering fixed TwiML, served the same way: the ceiling of the server and the
 machine, measured in the same run. PostgreSQL is measured a second time with several web
-processes (`ivr serve --workers`), against the bare app served by as many."""
+processes (`ivr serve --workers`), against the bare app served by as many.
+
+Between the two, the floor (`benchmarks._floor`): the same requests against a minimal
+webhook that checks the signature and answers TwiML, without a database and then with one
+transaction of a few SQLAlchemy Core statements on each engine. It has no target: it says
+how much of the bare ceiling the stack itself leaves to any webhook that writes."""
 
 from __future__ import annotations
 
@@ -51,6 +56,10 @@ SMOKE = Sizes(concurrency=2, ceiling_seconds=1, rate=5, rate_seconds=1, warmup=0
 # PostgreSQL is measured again with this many web processes (`ivr serve --workers`), against
 # the bare app served by as many; SQLite has one writer, and `ivr serve` refuses more.
 SEVERAL_WORKERS = 2
+# The floor's transactions, in statements: a menu step's least (read, write, log), and about
+# what the service's webhooks run on average (74 statements in a call of 8 webhooks, by
+# `python -m benchmarks.profile_webhooks`).
+FLOOR_STATEMENTS = (3, 9)
 
 
 def run(options: Options) -> list[Measurement]:
@@ -65,6 +74,7 @@ def run(options: Options) -> list[Measurement]:
                      workers=workers) as url:
             bare[workers] = _load(url, sizes, mode="closed", follow=False)
         found.append(_bare_measurement(bare[workers], sizes, workers))
+    found.extend(_floors(options, sizes, bare[1]))
     for engine, workers in runs:
         with fresh_database(engine, postgres=options.postgres_url) as database_url:
             with _server([IVR, "serve", "--host", "127.0.0.1"],
@@ -80,7 +90,44 @@ def _served(workers: int) -> str:
     return "1 web process" if workers == 1 else f"{workers} web processes"
 
 
+def _floors(options: Options, sizes: Sizes, bare: dict[str, Any]) -> list[Measurement]:
+    """The floor without a database, then with each transaction size on each engine."""
+    command = [sys.executable, "-m", "benchmarks._floor"]
+    found = []
+    with _server(command, env=_bare_env(), after=["0"]) as url:
+        found.append(_floor_measurement("signature, form and TwiML, no database",
+                                        _load(url, sizes, mode="closed", follow=False),
+                                        bare, sizes))
+    for engine in options.engines:
+        for statements in FLOOR_STATEMENTS:
+            with fresh_database(engine, postgres=options.postgres_url) as database_url:
+                with _server(command, env=_bare_env(),
+                             after=[str(statements), database_url]) as url:
+                    result = _load(url, sizes, mode="closed", follow=False)
+            found.append(_floor_measurement(
+                f"one transaction of {statements} Core statements, {engine}", result, bare,
+                sizes))
+    return found
+
+
 # -- the measurements ------------------------------------------------------------------------
+
+
+def _floor_measurement(what: str, result: dict[str, Any], bare: dict[str, Any],
+                       sizes: Sizes) -> Measurement:
+    latency = result["latency_ms"]["all"]
+    per_second = result["requests_per_second"]
+    return Measurement(
+        "webhooks",
+        f"floor: {what}, 1 web process, {sizes.concurrency} connections",
+        {"webhooks/s": per_second,
+         "of bare": round(per_second / bare["requests_per_second"], 3)
+         if bare["requests_per_second"] else 0.0,
+         "calls/s at 8 a call": round(per_second / REQUESTS_PER_CALL, 1),
+         "p50 ms": latency.get("p50"), "p99 ms": latency.get("p99"),
+         "errors": sum(result["errors"].values())},
+    )
+
 
 
 def _bare_measurement(bare: dict[str, Any], sizes: Sizes, workers: int) -> Measurement:
@@ -162,13 +209,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(command: list[str], *, env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """Start a server of `workers` web processes on a free port; its URL while the block
-    runs; stopped after."""
+def _server(command: list[str], *, env: dict[str, str], workers: int = 1,
+            after: list[str] | None = None) -> Iterator[str]:
+    """Start a server of `workers` web processes on a free port (a benchmark app takes the
+    port, the workers and then `after` as its arguments); its URL while the block runs;
+    stopped after."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     args = command + (["--port", str(port), "--workers", str(workers)] if command[0] == IVR
-                      else [str(port), str(workers)])
+                      else [str(port), str(workers), *(after or [])])
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    env=env | {"IVR_PUBLIC_URL": url})

@@ -3,6 +3,7 @@ asserted: these are smoke tests), and `python -m benchmarks` finds and tabulates
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -22,6 +23,12 @@ ENGINES = ("sqlite", "postgresql")
 
 def smoke(engine: str) -> Options:
     return Options(engines=(engine,), smoke=True, postgres_url=POSTGRES_URL)
+
+
+@functools.cache
+def webhook_measurements(engine: str) -> tuple[Measurement, ...]:
+    """One smoke run of the webhook benchmark per engine, for the tests that read it."""
+    return tuple(webhooks.run(smoke(engine)))
 
 
 def test_every_benchmark_module_is_found():
@@ -46,14 +53,15 @@ def test_routing_reports_each_decision_against_its_target(engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_webhooks_reports_the_bare_ceiling_the_service_ceiling_and_the_steady_rate(engine):
-    found = webhooks.run(smoke(engine))
+    found = webhook_measurements(engine)
     # PostgreSQL is measured again with several web processes, against as many bare ones.
     served = ["1 web process"] + (["2 web processes"] if engine == "postgresql" else [])
     bares = [m for m in found if "bare Flask" in m.case]
     assert [next(s for s in served if s in bare.case) for bare in bares] == served
     for bare in bares:
         assert bare.figures["webhooks/s"] > 0 and bare.figures["errors"] == 0
-    runs = [m for m in found if m not in bares]
+    floors = [m for m in found if m.case.startswith("floor:")]
+    runs = [m for m in found if m not in bares and m not in floors]
     assert len(runs) == 2 * len(served)
     pairs = [(runs[n], runs[n + 1]) for n in range(0, len(runs), 2)]
     for processes, (ceiling, steady) in zip(served, pairs, strict=True):
@@ -68,6 +76,39 @@ def test_webhooks_reports_the_bare_ceiling_the_service_ceiling_and_the_steady_ra
         assert steady.figures["errors"] == 0
         assert all(m.met in (True, False) for m in (ceiling, steady))
         assert ceiling.notes[0].startswith("p99 by webhook: incoming")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_webhooks_reports_the_floor_without_a_database_and_with_each_transaction(engine):
+    found = webhook_measurements(engine)
+    bare = next(m for m in found if m.case.startswith("bare Flask, fixed TwiML, 1 web"))
+    floors = [m for m in found if m.case.startswith("floor:")]
+    assert [m.case.split(", 1 web process")[0] for m in floors] == [
+        "floor: signature, form and TwiML, no database",
+        *(f"floor: one transaction of {n} Core statements, {engine}"
+          for n in webhooks.FLOOR_STATEMENTS)]
+    for floor in floors:
+        assert floor.target is None and floor.figures["errors"] == 0
+        share = floor.figures["webhooks/s"] / bare.figures["webhooks/s"]
+        assert floor.figures["of bare"] == round(share, 3) > 0
+        assert floor.figures["calls/s at 8 a call"] == round(
+            floor.figures["webhooks/s"] / 8, 1)
+
+
+def test_the_floor_writes_its_transaction_and_refuses_a_smaller_one(tmp_path):
+    from benchmarks._floor import CALLS, EVENTS, Steps
+
+    steps = Steps(f"sqlite:///{tmp_path / 'floor.db'}", 5)
+    for node in ("language", "main_menu"):
+        steps.run("CA1", node)
+    with steps.engine.connect() as connection:
+        assert connection.execute(CALLS.select()).one()._mapping["path"] == [
+            "language", "main_menu"]
+        assert [row.data for row in connection.execute(EVENTS.select())] == [
+            {"node": "language"}, {"node": "main_menu"}]
+    steps.engine.dispose()
+    with pytest.raises(ValueError, match="at least 3 statements, not 2"):
+        Steps(f"sqlite:///{tmp_path / 'other.db'}", 2)
 
 
 def test_the_table_shows_figures_targets_and_misses():
