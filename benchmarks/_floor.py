@@ -47,6 +47,14 @@ EVENTS = Table(
 )
 
 
+def create_floor_tables(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        METADATA.create_all(engine)
+    finally:
+        engine.dispose()
+
+
 def menu_twiml(public_url: str) -> str:
     response = VoiceResponse()
     gather = response.gather(input="dtmf speech", action=f"{public_url}/voice/menu/main_menu"
@@ -65,7 +73,7 @@ class Steps:
             raise ValueError(f"a transaction of the floor runs at least "
                              f"{MENU_STEP_STATEMENTS} statements, not {statements}")
         self.engine = make_engine(database_url)
-        METADATA.create_all(self.engine)
+        METADATA.create_all(self.engine)  # none made when `create_floor_tables` made them
         self.extra_reads = statements - MENU_STEP_STATEMENTS
         # As `ivr.db.Database`: SQLite's one writer is taken in turn by this process's threads.
         self.writer: Any = threading.Lock() if self.engine.dialect.name == "sqlite" else None

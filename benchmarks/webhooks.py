@@ -30,6 +30,7 @@ import requests
 
 from benchmarks import Measurement, Options
 from benchmarks._databases import fresh_database
+from benchmarks._floor import create_floor_tables
 from ivr.settings import PROJECT_ROOT, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN
 
 TITLE = "webhooks: whole inbound calls through `ivr serve`, and a bare Flask ceiling"
@@ -74,7 +75,7 @@ def run(options: Options) -> list[Measurement]:
                      workers=workers) as url:
             bare[workers] = _load(url, sizes, mode="closed", follow=False)
         found.append(_bare_measurement(bare[workers], sizes, workers))
-    found.extend(_floors(options, sizes, bare[1]))
+    found.extend(_floors(options, sizes, bare))
     for engine, workers in runs:
         with fresh_database(engine, postgres=options.postgres_url) as database_url:
             with _server([IVR, "serve", "--host", "127.0.0.1"],
@@ -90,36 +91,46 @@ def _served(workers: int) -> str:
     return "1 web process" if workers == 1 else f"{workers} web processes"
 
 
-def _floors(options: Options, sizes: Sizes, bare: dict[str, Any]) -> list[Measurement]:
-    """The floor without a database, then with each transaction size on each engine."""
+def _floors(options: Options, sizes: Sizes, bare: dict[int, dict[str, Any]]
+            ) -> list[Measurement]:
+    """The floor without a database, then with each transaction size on each engine; on
+    PostgreSQL the smallest once more with several web processes, against as many bare."""
+    runs: list[tuple[str, int, int]] = [("", 0, 1)]
+    runs += [(engine, statements, 1) for engine in options.engines
+             for statements in FLOOR_STATEMENTS]
+    if "postgresql" in options.engines:
+        runs.append(("postgresql", FLOOR_STATEMENTS[0], SEVERAL_WORKERS))
+    return [_floor(engine, statements, workers, options, sizes, bare[workers])
+            for engine, statements, workers in runs]
+
+
+def _floor(engine: str, statements: int, workers: int, options: Options, sizes: Sizes,
+           bare: dict[str, Any]) -> Measurement:
     command = [sys.executable, "-m", "benchmarks._floor"]
-    found = []
-    with _server(command, env=_bare_env(), after=["0"]) as url:
-        found.append(_floor_measurement("signature, form and TwiML, no database",
-                                        _load(url, sizes, mode="closed", follow=False),
-                                        bare, sizes))
-    for engine in options.engines:
-        for statements in FLOOR_STATEMENTS:
-            with fresh_database(engine, postgres=options.postgres_url) as database_url:
-                with _server(command, env=_bare_env(),
-                             after=[str(statements), database_url]) as url:
-                    result = _load(url, sizes, mode="closed", follow=False)
-            found.append(_floor_measurement(
-                f"one transaction of {statements} Core statements, {engine}", result, bare,
-                sizes))
-    return found
+    if not engine:
+        with _server(command, env=_bare_env(), after=["0"]) as url:
+            result = _load(url, sizes, mode="closed", follow=False)
+        return _floor_measurement("signature, form and TwiML, no database", result, bare,
+                                  sizes, workers)
+    with fresh_database(engine, postgres=options.postgres_url) as database_url:
+        create_floor_tables(database_url)  # before the fork: the workers would race to
+        with _server(command, env=_bare_env(), workers=workers,
+                     after=[str(statements), database_url]) as url:
+            result = _load(url, sizes, mode="closed", follow=False)
+    return _floor_measurement(f"one transaction of {statements} Core statements, {engine}",
+                              result, bare, sizes, workers)
 
 
 # -- the measurements ------------------------------------------------------------------------
 
 
 def _floor_measurement(what: str, result: dict[str, Any], bare: dict[str, Any],
-                       sizes: Sizes) -> Measurement:
+                       sizes: Sizes, workers: int) -> Measurement:
     latency = result["latency_ms"]["all"]
     per_second = result["requests_per_second"]
     return Measurement(
         "webhooks",
-        f"floor: {what}, 1 web process, {sizes.concurrency} connections",
+        f"floor: {what}, {_served(workers)}, {sizes.concurrency} connections",
         {"webhooks/s": per_second,
          "of bare": round(per_second / bare["requests_per_second"], 3)
          if bare["requests_per_second"] else 0.0,
