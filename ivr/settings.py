@@ -57,6 +57,8 @@ class Settings:
     routing_strategy: str = "longest-idle"
     wrap_up_seconds: int = 30
     ring_timeout: int = 20
+    # An agent on a phone number takes a call by pressing 1 within this many seconds.
+    agent_accept_seconds: int = 8
     callback_attempts: int = 3
     callback_spacing_minutes: int = 10
     dial_rate: float = 1.0
@@ -153,6 +155,7 @@ _ENV: dict[str, tuple[str, object]] = {
     "IVR_ROUTING_STRATEGY": ("routing_strategy", _str),
     "IVR_WRAP_UP_SECONDS": ("wrap_up_seconds", _int),
     "IVR_RING_TIMEOUT": ("ring_timeout", _int),
+    "IVR_AGENT_ACCEPT_SECONDS": ("agent_accept_seconds", _int),
     "IVR_CALLBACK_ATTEMPTS": ("callback_attempts", _int),
     "IVR_CALLBACK_SPACING_MINUTES": ("callback_spacing_minutes", _int),
     "IVR_DIAL_RATE": ("dial_rate", _float),
@@ -255,6 +258,8 @@ def _check_routing(settings: Settings) -> None:
         raise _fail("wrap_up_seconds", "must not be negative")
     if not 5 <= settings.ring_timeout <= 120:
         raise _fail("ring_timeout", "must be between 5 and 120 seconds")
+    if not 3 <= settings.agent_accept_seconds <= 60:
+        raise _fail("agent_accept_seconds", "must be between 3 and 60 seconds")
 
 
 def _check_softphone(settings: Settings) -> None:

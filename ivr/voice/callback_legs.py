@@ -49,7 +49,8 @@ def callback_agent(rid: int) -> Response:
             return twiml.hang_up()
         if is_phone(reservation.agent.endpoint):
             text = whisper_text(session, reservation, template="callback_whisper_accept")
-            return ask_to_accept(text, action=public_url_for("voice.callback_accept", rid=rid))
+            return ask_to_accept(text, action=public_url_for("voice.callback_accept", rid=rid),
+                                 seconds=rt.settings.agent_accept_seconds)
         reservations.answered(session, reservation=reservation, now=rt.clock.now(),
                               agent_call_sid=leg_sid)
         response = VoiceResponse()

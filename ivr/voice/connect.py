@@ -143,7 +143,8 @@ def connect_screen(rid: int) -> Response:
         if answered_by_machine(answered_by):
             return _agent_missed(session, reservation, now, result="voicemail")
         text = whisper_text(session, reservation, template="agent_whisper_accept")
-        return ask_to_accept(text, action=public_url_for("voice.connect_accept", rid=rid))
+        return ask_to_accept(text, action=public_url_for("voice.connect_accept", rid=rid),
+                             seconds=current().settings.agent_accept_seconds)
 
     return _offered_leg(rid, decide)
 

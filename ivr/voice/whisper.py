@@ -16,14 +16,13 @@ from ivr.voice.prompts import prompt
 # one; "unknown" is taken for a person), so on a phone number the agent takes the call by
 # pressing a key: a voicemail presses none, and is never given the caller.
 ACCEPT_KEY = "1"
-ACCEPT_SECONDS = 8
 
 
-def ask_to_accept(text: str, *, action: str) -> str:
-    """The whisper `text` for an agent on a phone number, then their key, to `action` (with
-    no digits when none came: `accepted` says no)."""
+def ask_to_accept(text: str, *, action: str, seconds: int) -> str:
+    """The whisper `text` for an agent on a phone number, then `seconds` for their key, to
+    `action` (with no digits when none came: `accepted` says no)."""
     response = VoiceResponse()
-    gather = response.gather(num_digits=1, timeout=ACCEPT_SECONDS, action=action,
+    gather = response.gather(num_digits=1, timeout=seconds, action=action,
                              method="POST", action_on_empty_result=True)
     gather.say(text, language="en-US")
     return str(response)

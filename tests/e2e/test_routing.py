@@ -109,16 +109,19 @@ def test_an_agent_on_a_mobile_whose_voicemail_answers_is_not_an_answer(center_fa
 
 
 def test_an_agent_on_a_mobile_hears_who_is_waiting_before_being_put_through(center_factory):
-    center = center_factory(ring_timeout=10)
+    center = center_factory(ring_timeout=10, agent_accept_seconds=12)
     center.agent("roamer", {"billing": 2}, mobile=ROAMING)
     sid = center.call(TO_BILLING, "+15551110011", hangup_after=120)
     call = center.ended(sid)
     assert call.outcome == "answered"
     assert center.answered_by(sid) == ["roamer"]
     [leg] = center.carrier.calls(to=ROAMING)
-    said = [event["text"] for event in leg.line.events_after(0)[0] if event["type"] == "say"]
+    heard = leg.line.events_after(0)[0]
+    said = [event["text"] for event in heard if event["type"] == "say"]
     assert said and said[0].startswith("Call from +15551110011, about billing.")
     assert said[0].endswith("Press 1 to take the call.")
+    [key] = [event for event in heard if event["type"] == "gather"]
+    assert key["timeout"] == 12, "IVR_AGENT_ACCEPT_SECONDS"
     [reservation] = center.reservations(sid)
     assert reservation.status == "completed"
     assert reservation.agent_call_sid == leg.sid

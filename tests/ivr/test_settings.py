@@ -40,6 +40,8 @@ def test_public_url_trailing_slash_is_dropped_for_signing() -> None:
         ({"IVR_SIM_SPEED": "fast"}, "IVR_SIM_SPEED"),
         ({"IVR_SIM_SPEED": "0"}, "IVR_SIM_SPEED"),
         ({"IVR_WAIT_ANNOUNCE_SECONDS": "1"}, "IVR_WAIT_ANNOUNCE_SECONDS"),
+        ({"IVR_AGENT_ACCEPT_SECONDS": "2"}, "IVR_AGENT_ACCEPT_SECONDS"),
+        ({"IVR_AGENT_ACCEPT_SECONDS": "soon"}, "IVR_AGENT_ACCEPT_SECONDS"),
         ({"IVR_BUSINESS_HOURS": "mon-fri 9-5pm"}, "IVR_BUSINESS_HOURS"),
         ({"IVR_TIMEZONE": "Mars/Olympus"}, "IVR_TIMEZONE"),
     ],
