@@ -55,6 +55,9 @@ class Spec:
     answers: list[str] = field(default_factory=lambda: ["1", "", "1"])
     wait_polls: int = 2
     seed: int = 1
+    # `open` mode numbers its calls (and so their CallSids) from here: two runs against one
+    # service must not place calls it already knows (it resumes those instead of starting).
+    first_call: int = 1
 
 
 class Connection:
@@ -238,7 +241,7 @@ class Load:
 
     async def _arrivals(self, started: float, end: float) -> None:
         draws = random.Random(self.spec.seed)
-        tasks, at, index = [], started, 0
+        tasks, at, index = [], started, self.spec.first_call - 1
         while True:
             at += draws.expovariate(self.spec.rate)
             if at >= end:

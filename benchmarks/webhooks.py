@@ -1,7 +1,9 @@
 """Webhook throughput and latency for whole inbound calls (incoming, three answers: the
 language, the case question and the main menu; the enqueue, two wait polls, the queue
 result, the status callback), signed as the carrier signs them, from a load generator in a
-process of its own against `ivr serve` in another; and the same requests against a bare
+process of its own against `ivr serve` in another: the ceiling (as many calls as it takes),
+the target's rate, and half the ceiling (the latency when requests do not queue); and the
+same requests against a bare
 Flask app answering fixed TwiML, served the same way: the ceiling of the server and the
 machine, measured in the same run. PostgreSQL is measured a second time with several web
 processes (`ivr serve --workers`), against the bare app served by as many.
@@ -61,6 +63,8 @@ SEVERAL_WORKERS = 2
 # what the service's webhooks run on average (74 statements in a call of 8 webhooks, by
 # `python -m benchmarks.profile_webhooks`).
 FLOOR_STATEMENTS = (3, 9)
+# The second run at a rate against one service numbers its calls from here, past the first's.
+OPEN_CALLS_APART = 500_000
 
 
 def run(options: Options) -> list[Measurement]:
@@ -82,8 +86,12 @@ def run(options: Options) -> list[Measurement]:
                          env=_service_env(database_url), workers=workers) as url:
                 ceiling = _load(url, sizes, mode="closed", follow=True)
                 steady = _load(url, sizes, mode="open", follow=True)
+                half = max(0.1, round(ceiling["calls_per_second"] / 2, 1))
+                within = _load(url, sizes, mode="open", follow=True, rate=half,
+                               first_call=OPEN_CALLS_APART)
         found.append(_ceiling_measurement(engine, ceiling, bare[workers], sizes, workers))
         found.append(_rate_measurement(engine, steady, sizes, workers))
+        found.append(_within_measurement(engine, within, half, workers))
     return found
 
 
@@ -186,6 +194,25 @@ def _rate_measurement(engine: str, result: dict[str, Any], sizes: Sizes,
     )
 
 
+def _within_measurement(engine: str, result: dict[str, Any], rate: float,
+                        workers: int) -> Measurement:
+    """The latency at a load the service carries (half its ceiling, measured just before):
+    what a caller waits for each answer when requests do not queue. No target of its own."""
+    latency = result["latency_ms"]["all"]
+    p99 = latency.get("p99")
+    held = p99 is not None and p99 <= TARGET_P99_MS and not result["errors"]
+    return Measurement(
+        "webhooks",
+        f"whole calls at half the ceiling, {rate:g} calls/s (Poisson), {engine}, "
+        f"{_served(workers)}",
+        {"calls/s": result["calls_per_second"], "webhooks/s": result["requests_per_second"],
+         "p50 ms": latency.get("p50"), "p90 ms": latency.get("p90"), "p99 ms": p99,
+         "max ms": latency.get("max"), "errors": sum(result["errors"].values())},
+        notes=[*_step_notes(result),
+               f"p99 <= {TARGET_P99_MS:g} ms at this rate: {'yes' if held else 'no'}"],
+    )
+
+
 def _step_notes(result: dict[str, Any]) -> list[str]:
     steps = {k: v for k, v in result["latency_ms"].items() if k != "all" and v.get("count")}
     notes = ["p99 by webhook: " + ", ".join(f"{k} {v['p99']} ms" for k, v in steps.items())]
@@ -197,12 +224,15 @@ def _step_notes(result: dict[str, Any]) -> list[str]:
 # -- processes -------------------------------------------------------------------------------
 
 
-def _load(url: str, sizes: Sizes, *, mode: str, follow: bool) -> dict[str, Any]:
-    """Run the load generator in its own process and read its summary."""
+def _load(url: str, sizes: Sizes, *, mode: str, follow: bool,
+          rate: float | None = None, first_call: int = 1) -> dict[str, Any]:
+    """Run the load generator in its own process and read its summary (`open` mode: new
+    calls at `rate` a second, the sizes' rate unless given, numbered from `first_call`)."""
     spec = {
         "base": url, "auth_token": SIM_AUTH_TOKEN, "account_sid": SIM_ACCOUNT_SID,
         "mode": mode, "concurrency": sizes.concurrency if mode == "closed" else 64,
-        "rate": sizes.rate, "warmup": sizes.warmup, "follow": follow,
+        "rate": sizes.rate if rate is None else rate, "warmup": sizes.warmup,
+        "follow": follow, "first_call": first_call,
         "duration": sizes.ceiling_seconds if mode == "closed" else sizes.rate_seconds,
     }
     done = subprocess.run([sys.executable, "-m", "benchmarks._load", json.dumps(spec)],

@@ -52,7 +52,8 @@ def test_routing_reports_each_decision_against_its_target(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_webhooks_reports_the_bare_ceiling_the_service_ceiling_and_the_steady_rate(engine):
+def test_webhooks_reports_the_bare_ceiling_the_service_ceiling_the_target_rate_and_half(
+        engine):
     found = webhook_measurements(engine)
     # PostgreSQL is measured again with several web processes, against as many bare ones.
     served = ["1 web process"] + (["2 web processes"] if engine == "postgresql" else [])
@@ -62,9 +63,9 @@ def test_webhooks_reports_the_bare_ceiling_the_service_ceiling_and_the_steady_ra
         assert bare.figures["webhooks/s"] > 0 and bare.figures["errors"] == 0
     floors = [m for m in found if m.case.startswith("floor:")]
     runs = [m for m in found if m not in bares and m not in floors]
-    assert len(runs) == 2 * len(served)
-    pairs = [(runs[n], runs[n + 1]) for n in range(0, len(runs), 2)]
-    for processes, (ceiling, steady) in zip(served, pairs, strict=True):
+    assert len(runs) == 3 * len(served)
+    triples = [runs[n:n + 3] for n in range(0, len(runs), 3)]
+    for processes, (ceiling, steady, within) in zip(served, triples, strict=True):
         assert "ceiling" in ceiling.case and engine in ceiling.case
         assert processes in ceiling.case and processes in steady.case
         assert set(ceiling.figures) == {"calls/s", "webhooks/s", "of bare", "p50 ms",
@@ -76,6 +77,11 @@ def test_webhooks_reports_the_bare_ceiling_the_service_ceiling_and_the_steady_ra
         assert steady.figures["errors"] == 0
         assert all(m.met in (True, False) for m in (ceiling, steady))
         assert ceiling.notes[0].startswith("p99 by webhook: incoming")
+        half = max(0.1, round(ceiling.figures["calls/s"] / 2, 1))
+        assert within.case.startswith(f"whole calls at half the ceiling, {half:g} calls/s")
+        assert processes in within.case and within.target is None
+        assert set(within.figures) == set(steady.figures) and within.figures["errors"] == 0
+        assert within.notes[-1] in (f"p99 <= 50 ms at this rate: {held}" for held in ("yes", "no"))
 
 
 @pytest.mark.parametrize("engine", ENGINES)
