@@ -193,14 +193,7 @@ class Load:
         body = urlencode(params).encode()
         signature = self.validator.compute_signature(self.spec.base + path, params)
         async with self.slots:
-            connection = await self._connection()
-            try:
-                status, answer = await connection.post(self.host, path, body, signature)
-            except BaseException:
-                connection.close()
-                raise
-            if not connection.closed:
-                self.idle.append(connection)
+            status, answer = await self._post(path, body, signature)
         done = time.perf_counter()
         if status >= 400:
             raise CallFailed(f"HTTP {status} from {path.split('?')[0]}")
@@ -209,13 +202,35 @@ class Load:
             self.measured_requests += 1
         return answer, done
 
-    async def _connection(self) -> Connection:
+    async def _post(self, path: str, body: bytes, signature: str) -> tuple[int, bytes]:
+        """POST on a kept-alive connection, or a new one. A kept-alive connection that the
+        server closed while it sat idle (gunicorn's keep-alive is 2 s, shorter than the gaps
+        of a slow rate) fails before any answer: the request goes again on a new connection,
+        as a carrier's HTTP client does."""
+        while True:
+            connection, reused = await self._connection()
+            try:
+                answer = await connection.post(self.host, path, body, signature)
+            except ConnectionError:
+                connection.close()
+                if reused:
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            if not connection.closed:
+                self.idle.append(connection)
+            return answer
+
+    async def _connection(self) -> tuple[Connection, bool]:
+        """A connection, and whether it was kept alive from an earlier request."""
         while self.idle:
             connection = self.idle.pop()
             if not connection.closed:
-                return connection
+                return connection, True
         reader, writer = await asyncio.open_connection(*self.address)
-        return Connection(reader, writer)
+        return Connection(reader, writer), False
 
     # -- the run ---------------------------------------------------------------------------
 

@@ -152,3 +152,39 @@ def test_an_unknown_module_or_engine_is_refused():
                               capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 2
         assert args[0] in done.stderr
+
+
+def test_the_load_sends_again_on_a_new_connection_when_a_kept_alive_one_was_closed():
+    """A server closes a kept-alive connection that sat idle (gunicorn after 2 s): the next
+    request on it fails before any answer, and goes again on a new connection."""
+    import asyncio
+
+    from benchmarks._load import Load, Spec
+
+    async def scenario() -> tuple[list[int], dict[str, int]]:
+        connections: list[int] = []
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(len(connections) + 1)
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            writer.close()  # kept alive for the client, closed here: the idle timeout
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        load = Load(Spec(base=f"http://127.0.0.1:{port}", auth_token="t", account_sid="AC1"))
+        answers = []
+        for _ in range(2):
+            answer, _done = await load.request("incoming", "/voice/incoming", {"A": "1"}, 0.0)
+            answers.append(answer)
+            await asyncio.sleep(0.05)
+        server.close()
+        assert answers == [b"ok", b"ok"]
+        return connections, load.errors
+
+    connections, errors = asyncio.run(scenario())
+    assert connections == [1, 2] and errors == {}
