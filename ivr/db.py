@@ -243,6 +243,12 @@ class Database:
         self.origin = "" if self.is_sqlite else _tag_connections(self.engine)
 
     @property
+    def writer(self) -> Any:
+        """This process's turn for the database (SQLite), held by every transaction from its
+        BEGIN to the end of its commit; a no-op on PostgreSQL."""
+        return self._writer
+
+    @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 

@@ -6,8 +6,7 @@ one web process shows what another web process, `ivr worker` or an `ivr` command
 The events this process commits reach its screens through its own bus at once (with its
 listeners, which must run once, where the event was committed); their notifications carry
 this process's origin (`Database.origin`, a setting of each of its connections) and are
-skipped. On SQLite the service is one
-process and there is nothing to relay."""
+skipped. On SQLite, `ivr.eventfollower` reads the log instead."""
 
 from __future__ import annotations
 
@@ -91,7 +90,7 @@ class EventRelay:
 
     def _messages(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         if "events" in payload:
-            return [_message(row) for row in payload["events"]]
+            return [message_from_row(row) for row in payload["events"]]
         # Too many for one notification: the ids only, the rows from the log.
         with self.db.transaction() as session:
             found = session.scalars(
@@ -100,9 +99,9 @@ class EventRelay:
             return [as_message(event) for event in found]
 
 
-def _message(row: dict[str, Any]) -> dict[str, Any]:
-    """The bus's message for a row of the notification, as `as_message` makes it here (the
-    log keeps naive UTC times)."""
+def message_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The bus's message for a row of the log (a notification's, or one read as it is
+    stored), as `as_message` makes it here (the log keeps naive UTC times)."""
     at = datetime.fromisoformat(row["at"]).replace(tzinfo=UTC)
     return {"id": row["id"], "kind": row["kind"], "at": at.isoformat(),
             "call_id": row["call_id"], "agent_id": row["agent_id"], "data": row["data"]}

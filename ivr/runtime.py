@@ -37,7 +37,8 @@ class Runtime:
     dispatcher: Any = None  # routes and connects; started by `ivr serve`
     timers: Any = None  # the stored timers (ivr.jobs.Timers), when this process keeps them
     recordings: Any = None  # the recording worker: downloads and transcriptions
-    relay: Any = None  # other processes' call events to the live screens (ivr.eventrelay)
+    # Other processes' call events to the live screens (ivr.eventrelay, ivr.eventfollower).
+    relay: Any = None
 
     def poke_router(self) -> None:
         if self.dispatcher is not None:

@@ -26,8 +26,9 @@ def start_background(runtime: Runtime) -> None:
     """Start what runs beside the webhooks in this process, once its app is built: the waiting
     callers re-keyed to this process's aging setting, the timers when the web processes run
     them (IVR_SCHEDULER=embedded; with several processes the leader lock makes one lead, the
-    others stand by), the router, and on PostgreSQL the relay that brings other processes'
-    call events to this one's live screens. `runtime.stop()` stops them."""
+    others stand by), the router, and the relay that brings other processes' call events to
+    this one's live screens (on PostgreSQL by LISTEN, on SQLite by reading the log).
+    `runtime.stop()` stops them."""
     from ivr.dispatcher import Dispatcher
     from ivr.routing.queue import rekey
 
@@ -39,11 +40,15 @@ def start_background(runtime: Runtime) -> None:
         runtime.timers.start()
     runtime.dispatcher = Dispatcher(runtime)
     runtime.dispatcher.start()
-    if not runtime.db.is_sqlite:
+    if runtime.db.is_sqlite:
+        from ivr.eventfollower import EventFollower
+
+        runtime.relay = EventFollower(runtime.db, runtime.bus)
+    else:
         from ivr.eventrelay import EventRelay
 
         runtime.relay = EventRelay(runtime.db, runtime.bus)
-        runtime.relay.start()
+    runtime.relay.start()
 
 
 def stop_background(runtime: Runtime) -> None:
