@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import queue
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +13,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ivr.settings import Settings
+from ivr.settings import PROJECT_ROOT, Settings
 
 
 def sign(settings: Settings, path: str, data: dict[str, str]) -> str:
@@ -28,3 +32,24 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str =
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what or condition}")
         time.sleep(0.02)
+
+
+def received(inbox: queue.Queue, count: int) -> list[dict[str, Any]]:
+    """The next `count` messages of a bus subscriber's inbox, and then nothing more."""
+    got = [inbox.get(timeout=10) for _ in range(count)]
+    with pytest.raises(queue.Empty):
+        inbox.get(timeout=0.3)
+    return got
+
+
+def record_in_another_process(database_url: str, kind: str, **data: int) -> None:
+    """Commit one call event of `kind` from another OS process, as an `ivr` command would."""
+    script = ("import json, sys; from datetime import UTC, datetime; from ivr import events; "
+              "from ivr.db import Database; db = Database(sys.argv[1]); "
+              "session_cm = db.transaction(); session = session_cm.__enter__(); "
+              "events.record(session, sys.argv[2], at=datetime.now(UTC), "
+              "**json.loads(sys.argv[3])); "
+              "session_cm.__exit__(None, None, None); db.dispose()")
+    done = subprocess.run([sys.executable, "-c", script, database_url, kind, json.dumps(data)],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -1,16 +1,13 @@
-"""Call events committed to a SQLite database by another process reach this process's live
-subscribers (the log read a few times a second), once, whole and in order; this process's own
-events are not delivered twice. SQLite only: PostgreSQL notifies (test_eventrelay)."""
+"""SQLite's own cases of following other processes' call events (the log read a few times a
+second; what both engines share is in test_events_elsewhere): events of this process and of
+another, interleaved, arrive once each and in order across the follower's batches; what was
+committed before it started is not delivered; PostgreSQL has no follower (it notifies)."""
 
 from __future__ import annotations
 
-import queue
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +15,8 @@ from ivr import events
 from ivr.db import Database
 from ivr.eventfollower import EventFollower
 from ivr.events import EventBus
-from ivr.settings import PROJECT_ROOT
+
+from support import received
 
 
 @pytest.fixture
@@ -49,33 +47,6 @@ def elsewhere(sqlite_url: str) -> Iterator[Database]:
     db.dispose()
 
 
-def received(inbox: queue.Queue, count: int) -> list[dict[str, Any]]:
-    got = [inbox.get(timeout=10) for _ in range(count)]
-    with pytest.raises(queue.Empty):
-        inbox.get(timeout=0.3)  # and nothing more
-    return got
-
-
-def test_an_event_committed_elsewhere_reaches_the_subscribers_as_it_was_written(
-        here, elsewhere, clock):
-    _db, bus, _follower = here
-    inbox = bus.subscribe()
-    with elsewhere.transaction() as session:
-        first = events.record(session, "agent.state", at=clock.now(), agent_id=None,
-                              state="available", reason=None)
-        second = events.record(session, "test.other", at=clock.now(), n=2, words=["네", "yes"])
-    assert received(inbox, 2) == [events.as_message(first), events.as_message(second)]
-
-
-def test_events_committed_here_reach_the_subscribers_once(here, clock):
-    db, bus, _follower = here
-    inbox = bus.subscribe()
-    for n in range(30):  # many chances for the follower to read one between commit and bus
-        with db.transaction() as session:
-            events.record(session, "test.mine", at=clock.now(), n=n)
-    assert [m["data"]["n"] for m in received(inbox, 30)] == list(range(30))
-
-
 def test_events_from_here_and_elsewhere_interleaved_arrive_once_each_in_order(
         here, elsewhere, clock):
     db, bus, _follower = here
@@ -87,21 +58,6 @@ def test_events_from_here_and_elsewhere_interleaved_arrive_once_each_in_order(
     assert sorted(m["data"]["n"] for m in got) == list(range(40))
     elsewhere_ns = [m["data"]["n"] for m in got if m["data"]["n"] % 2 == 0]
     assert elsewhere_ns == list(range(0, 40, 2)), "the other process's events in their order"
-
-
-def test_an_event_committed_by_another_os_process_reaches_the_subscribers(here, sqlite_url):
-    _db, bus, _follower = here
-    inbox = bus.subscribe()
-    script = ("import sys; from datetime import UTC, datetime; from ivr import events; "
-              "from ivr.db import Database; db = Database(sys.argv[1]); "
-              "session_cm = db.transaction(); session = session_cm.__enter__(); "
-              "events.record(session, 'test.from_cli', at=datetime.now(UTC), pid=1); "
-              "session_cm.__exit__(None, None, None); db.dispose()")
-    done = subprocess.run([sys.executable, "-c", script, sqlite_url], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    (message,) = received(inbox, 1)
-    assert message["kind"] == "test.from_cli" and message["data"] == {"pid": 1}
 
 
 def test_events_before_the_follower_started_are_not_delivered(sqlite_url, elsewhere, clock):

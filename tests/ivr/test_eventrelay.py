@@ -1,14 +1,11 @@
-"""Call events committed by another process reach this process's live subscribers on
-PostgreSQL (LISTEN/NOTIFY), once, whole and in order; this process's own events are not
-delivered twice; the relay listens again after losing its connection."""
+"""PostgreSQL's own cases of relaying other processes' call events (LISTEN/NOTIFY; what both
+engines share is in test_events_elsewhere): this process's events sent on a connection closed
+since are not delivered twice, a transaction too big for one notification arrives whole and
+in order, and the relay listens again after losing its connection."""
 
 from __future__ import annotations
 
-import queue
-import subprocess
-import sys
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -17,9 +14,8 @@ from ivr import events
 from ivr.db import Database
 from ivr.eventrelay import EventRelay
 from ivr.events import EventBus
-from ivr.settings import PROJECT_ROOT
 
-from support import wait_for
+from support import received, wait_for
 
 
 @pytest.fixture
@@ -51,32 +47,6 @@ def elsewhere(pg_url: str) -> Iterator[Database]:
     db.dispose()
 
 
-def received(inbox: queue.Queue, count: int) -> list[dict[str, Any]]:
-    got = [inbox.get(timeout=10) for _ in range(count)]
-    with pytest.raises(queue.Empty):
-        inbox.get(timeout=0.3)  # and nothing more
-    return got
-
-
-def test_an_event_committed_elsewhere_reaches_the_subscribers_as_it_was_written(
-        here, elsewhere, clock):
-    _db, bus, _relay = here
-    inbox = bus.subscribe()
-    with elsewhere.transaction() as session:
-        first = events.record(session, "agent.state", at=clock.now(), agent_id=None,
-                              state="available", reason=None)
-        second = events.record(session, "test.other", at=clock.now(), n=2, words=["네", "yes"])
-    assert received(inbox, 2) == [events.as_message(first), events.as_message(second)]
-
-
-def test_events_committed_here_reach_the_subscribers_once(here, clock):
-    db, bus, _relay = here
-    inbox = bus.subscribe()
-    with db.transaction() as session:
-        mine = events.record(session, "test.mine", at=clock.now())
-    assert received(inbox, 1) == [events.as_message(mine)]
-
-
 def test_events_committed_here_on_a_connection_closed_since_are_not_delivered_again(
         here, clock):
     """The notification may reach the relay after the pool closed the connection that sent
@@ -101,21 +71,6 @@ def test_a_transaction_too_big_for_one_notification_arrives_whole_and_in_order(
     got = received(inbox, 40)
     assert [m["data"]["n"] for m in got] == list(range(40))
     assert got == [events.as_message(event) for event in recorded]
-
-
-def test_an_event_committed_by_another_os_process_reaches_the_subscribers(here, pg_url):
-    _db, bus, _relay = here
-    inbox = bus.subscribe()
-    script = ("import sys; from datetime import UTC, datetime; from ivr import events; "
-              "from ivr.db import Database; db = Database(sys.argv[1]); "
-              "session_cm = db.transaction(); session = session_cm.__enter__(); "
-              "events.record(session, 'test.from_cli', at=datetime.now(UTC), pid=1); "
-              "session_cm.__exit__(None, None, None); db.dispose()")
-    done = subprocess.run([sys.executable, "-c", script, pg_url], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    (message,) = received(inbox, 1)
-    assert message["kind"] == "test.from_cli" and message["data"] == {"pid": 1}
 
 
 LISTENERS = text(
