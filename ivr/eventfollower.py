@@ -73,8 +73,13 @@ class EventFollower:
         connection = sqlite3.connect(self.db.engine.url.database or "", timeout=10,
                                      isolation_level=None, check_same_thread=False)
         try:
-            last = connection.execute("SELECT coalesce(max(id), 0) FROM call_events"
-                                      ).fetchone()[0]
+            try:
+                last = connection.execute("SELECT coalesce(max(id), 0) FROM call_events"
+                                          ).fetchone()[0]
+            except sqlite3.Error as exc:  # no log to read (an in-memory database, say)
+                log.warning("event follower: %s; other processes' events are not followed",
+                            exc)
+                return
             self.listening.set()
             while not self._stop.wait(self.poll):
                 try:

@@ -85,3 +85,15 @@ def test_postgresql_has_no_follower(postgres_url):
             EventFollower(db, EventBus())
     finally:
         db.dispose()
+
+
+def test_a_database_without_a_log_to_read_stops_the_follower_not_the_service(caplog):
+    db = Database("sqlite://")  # in memory: the follower's own connection sees no tables
+    follower = EventFollower(db, EventBus(), poll=0.05)
+    try:
+        follower.start()
+        follower.stop()  # returns: the thread has ended
+        assert not follower.listening.is_set()
+        assert "other processes' events are not followed" in caplog.text
+    finally:
+        db.dispose()
