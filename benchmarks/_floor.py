@@ -11,7 +11,8 @@ no ORM: the call read by its sid, then written (inserted the first time, its pat
 after), one event inserted (a menu step's three statements), and STATEMENTS - 3 more reads of
 the call. The service's own webhooks do more per request (about nine statements through the
 ORM, the call-event log, the rules of the call), so the floor bounds what any rewrite of them
-could reach on the same machine."""
+could reach on the same machine. With several WORKERS, make the tables first
+(`create_floor_tables`): each worker would otherwise race to."""
 
 from __future__ import annotations
 

@@ -3,15 +3,16 @@ language, the case question and the main menu; the enqueue, two wait polls, the 
 result, the status callback), signed as the carrier signs them, from a load generator in a
 process of its own against `ivr serve` in another: the ceiling (as many calls as it takes),
 the target's rate, and half the ceiling (the latency when requests do not queue); and the
-same requests against a bare
-Flask app answering fixed TwiML, served the same way: the ceiling of the server and the
-machine, measured in the same run. PostgreSQL is measured a second time with several web
-processes (`ivr serve --workers`), against the bare app served by as many.
+same requests against a bare Flask app answering fixed TwiML, served the same way: the
+ceiling of the server and the machine, measured in the same run. PostgreSQL is measured a
+second time with several web processes (`ivr serve --workers`), against the bare app served
+by as many.
 
 Between the two, the floor (`benchmarks._floor`): the same requests against a minimal
 webhook that checks the signature and answers TwiML, without a database and then with one
-transaction of a few SQLAlchemy Core statements on each engine. It has no target: it says
-how much of the bare ceiling the stack itself leaves to any webhook that writes."""
+transaction of a few SQLAlchemy Core statements on each engine (on PostgreSQL the smallest
+also with several processes). It has no target: it says how much of the bare ceiling the
+stack itself leaves to any webhook that writes."""
 
 from __future__ import annotations
 
