@@ -105,7 +105,7 @@ def test_a_callback_is_not_put_through_to_an_agents_voicemail(callback_center):
 
 
 def test_an_agent_on_a_mobile_takes_the_callback_with_a_key(callback_center):
-    center = callback_center()
+    center = callback_center(agent_accept_seconds=15)
     roaming = "+13125550178"
     center.agent("roamer", {"billing": 2}, available=False, mobile=roaming, talk_time=60)
     first = center.call([*TO_BILLING, "1", "1"], ALICE)
@@ -116,8 +116,11 @@ def test_an_agent_on_a_mobile_takes_the_callback_with_a_key(callback_center):
                     timeout=60, what="the callback to complete")
     assert done
     [leg] = center.carrier.calls(to=roaming)
-    said = [event["text"] for event in leg.line.events_after(0)[0] if event["type"] == "say"]
+    heard = leg.line.events_after(0)[0]
+    said = [event["text"] for event in heard if event["type"] == "say"]
     assert said[0].startswith("Callback for") and said[0].endswith("Press 1 to call them now.")
+    [key] = [event for event in heard if event["type"] == "gather"]
+    assert key["timeout"] == 15, "IVR_AGENT_ACCEPT_SECONDS"
     assert [a.result for a in attempts(center, callback.id)] == ["completed"]
     assert center.carrier.errors == []
 
