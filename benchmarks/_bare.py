@@ -12,14 +12,24 @@ from flask import Flask, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 
-def fixed_twiml() -> str:
+def fixed_twiml(base_url: str = "") -> str:
+    """A main menu's TwiML, its URLs under `base_url`."""
     response = VoiceResponse()
-    gather = response.gather(input="dtmf speech", action="/voice/menu/main_menu?attempt=1",
+    gather = response.gather(input="dtmf speech",
+                             action=f"{base_url}/voice/menu/main_menu?attempt=1",
                              method="POST", timeout=5, num_digits=1)
     gather.say("For billing or payments, press 1. For technical support, press 2.",
                language="en-US")
-    response.redirect("/voice/menu/main_menu/silence?attempt=1", method="POST")
+    response.redirect(f"{base_url}/voice/menu/main_menu/silence?attempt=1", method="POST")
     return str(response)
+
+
+def add_health(app: Flask) -> None:
+    """GET /healthz, which the benchmark waits for before it loads a server."""
+
+    @app.get("/healthz")
+    def health() -> Response:
+        return Response('{"status": "ok"}', mimetype="application/json")
 
 
 def create_bare_app() -> Flask:
@@ -30,10 +40,7 @@ def create_bare_app() -> Flask:
     def answer(_path: str) -> Response:
         return Response(body, mimetype="text/xml")
 
-    @app.get("/healthz")
-    def health() -> Response:
-        return Response('{"status": "ok"}', mimetype="application/json")
-
+    add_health(app)
     return app
 
 

@@ -5,27 +5,25 @@ itself leaves (`python -m benchmarks._floor PORT WORKERS STATEMENTS [DATABASE_UR
 
 Every POST is checked as the service checks it (`require_signature`: the form parsed, one
 HMAC), answers a TwiML menu built with twilio's builders, and, unless STATEMENTS is 0, runs
-one transaction on the database (`ivr.db.make_engine`: the same pragmas, BEGIN IMMEDIATE and
-one writer at a time on SQLite, the same pool on PostgreSQL) of SQLAlchemy Core statements,
+one transaction on the database (an `ivr.db.Database`'s engine and writer's turn: the same
+pragmas, BEGIN IMMEDIATE and one writer at a time on SQLite, the same pool and connection
+settings on PostgreSQL) of SQLAlchemy Core statements,
 no ORM: the call read by its sid, then written (inserted the first time, its path updated
 after), one event inserted (a menu step's three statements), and STATEMENTS - 3 more reads of
 the call. The service's own webhooks do more per request (about nine statements through the
 ORM, the call-event log, the rules of the call), so the floor bounds what any rewrite of them
-could reach on the same machine. With several WORKERS, make the tables first
-(`create_floor_tables`): each worker would otherwise race to."""
+could reach on the same machine. Its tables are made before the workers start."""
 
 from __future__ import annotations
 
+import os
 import sys
-import threading
-from contextlib import nullcontext
-from typing import Any
 
 from flask import Flask, Response, request
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select, update
-from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.db import make_engine
+from benchmarks._bare import add_health, fixed_twiml
+from ivr.db import Database, make_engine
 from ivr.settings import SIM_AUTH_TOKEN
 from ivr.voice.signature import require_signature
 
@@ -56,31 +54,19 @@ def create_floor_tables(database_url: str) -> None:
         engine.dispose()
 
 
-def menu_twiml(public_url: str) -> str:
-    response = VoiceResponse()
-    gather = response.gather(input="dtmf speech", action=f"{public_url}/voice/menu/main_menu"
-                             "?attempt=1", method="POST", timeout=5, num_digits=1)
-    gather.say("For billing or payments, press 1. For technical support, press 2.",
-               language="en-US")
-    response.redirect(f"{public_url}/voice/menu/main_menu/silence?attempt=1", method="POST")
-    return str(response)
-
-
 class Steps:
-    """The webhook's database work: `statements` Core statements in one transaction."""
+    """The webhook's database work: `statements` Core statements in one transaction, on
+    tables `create_floor_tables` made."""
 
     def __init__(self, database_url: str, statements: int) -> None:
         if statements < MENU_STEP_STATEMENTS:
             raise ValueError(f"a transaction of the floor runs at least "
                              f"{MENU_STEP_STATEMENTS} statements, not {statements}")
-        self.engine = make_engine(database_url)
-        METADATA.create_all(self.engine)  # none made when `create_floor_tables` made them
+        self.db = Database(database_url)
         self.extra_reads = statements - MENU_STEP_STATEMENTS
-        # As `ivr.db.Database`: SQLite's one writer is taken in turn by this process's threads.
-        self.writer: Any = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     def run(self, sid: str, node: str) -> None:
-        with self.writer or nullcontext(), self.engine.begin() as connection:
+        with self.db.writer, self.db.engine.begin() as connection:
             found = connection.execute(
                 select(CALLS.c.id, CALLS.c.path).where(CALLS.c.sid == sid)).first()
             if found is None:
@@ -107,23 +93,21 @@ def create_floor_app(*, public_url: str, statements: int, database_url: str = ""
         require_signature(request, auth_token=SIM_AUTH_TOKEN, public_url=public_url)
         if steps is not None:
             steps.run(request.form.get("CallSid", ""), path.rsplit("/", 1)[-1][:64])
-        return Response(menu_twiml(public_url), mimetype="text/xml")
+        # Built for each request, as the service builds its answers.
+        return Response(fixed_twiml(public_url), mimetype="text/xml")
 
-    @app.get("/healthz")
-    def health() -> Response:
-        return Response('{"status": "ok"}', mimetype="application/json")
-
+    add_health(app)
     return app
 
 
 def main() -> None:
-    import os
-
     from ivr.webserver import WebServer
 
     port, workers, statements = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     database_url = sys.argv[4] if len(sys.argv) > 4 else ""
     public_url = os.environ.get("IVR_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    if statements:
+        create_floor_tables(database_url)  # before the fork: the workers would race to
 
     def build() -> Flask:
         return create_floor_app(public_url=public_url, statements=statements,

@@ -33,7 +33,6 @@ import requests
 
 from benchmarks import Measurement, Options
 from benchmarks._databases import fresh_database
-from benchmarks._floor import create_floor_tables
 from ivr.settings import PROJECT_ROOT, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN
 
 TITLE = "webhooks: whole inbound calls through `ivr serve`, and a bare Flask ceiling"
@@ -122,7 +121,6 @@ def _floor(engine: str, statements: int, workers: int, options: Options, sizes: 
         return _floor_measurement("signature, form and TwiML, no database", result, bare,
                                   sizes, workers)
     with fresh_database(engine, postgres=options.postgres_url) as database_url:
-        create_floor_tables(database_url)  # before the fork: the workers would race to
         with _server(command, env=_bare_env(), workers=workers,
                      after=[str(statements), database_url]) as url:
             result = _load(url, sizes, mode="closed", follow=False)
@@ -147,7 +145,6 @@ def _floor_measurement(what: str, result: dict[str, Any], bare: dict[str, Any],
          "p50 ms": latency.get("p50"), "p99 ms": latency.get("p99"),
          "errors": sum(result["errors"].values())},
     )
-
 
 
 def _bare_measurement(bare: dict[str, Any], sizes: Sizes, workers: int) -> Measurement:

@@ -107,17 +107,19 @@ def test_webhooks_reports_the_floor_without_a_database_and_with_each_transaction
 
 
 def test_the_floor_writes_its_transaction_and_refuses_a_smaller_one(tmp_path):
-    from benchmarks._floor import CALLS, EVENTS, Steps
+    from benchmarks._floor import CALLS, EVENTS, Steps, create_floor_tables
 
-    steps = Steps(f"sqlite:///{tmp_path / 'floor.db'}", 5)
+    url = f"sqlite:///{tmp_path / 'floor.db'}"
+    create_floor_tables(url)
+    steps = Steps(url, 5)
     for node in ("language", "main_menu"):
         steps.run("CA1", node)
-    with steps.engine.connect() as connection:
+    with steps.db.engine.connect() as connection:
         assert connection.execute(CALLS.select()).one()._mapping["path"] == [
             "language", "main_menu"]
         assert [row.data for row in connection.execute(EVENTS.select())] == [
             {"node": "language"}, {"node": "main_menu"}]
-    steps.engine.dispose()
+    steps.db.dispose()
     with pytest.raises(ValueError, match="at least 3 statements, not 2"):
         Steps(f"sqlite:///{tmp_path / 'other.db'}", 2)
 
