@@ -6,7 +6,6 @@ committed before it started is not delivered; PostgreSQL has no follower (it not
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,31 +19,11 @@ from support import received
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only, a fresh copy of the migrated template."""
     path = tmp_path / "ivr.db"
     shutil.copy(sqlite_template, path)
     return f"sqlite:///{path}"
-
-
-@pytest.fixture
-def here(sqlite_url: str) -> Iterator[tuple[Database, EventBus, EventFollower]]:
-    """This process: its database, its bus and its follower, reading."""
-    bus = EventBus()
-    db = Database(sqlite_url, bus=bus)
-    follower = EventFollower(db, bus, poll=0.05, batch=16)
-    follower.start()
-    assert follower.listening.wait(10)
-    yield db, bus, follower
-    follower.stop()
-    db.dispose()
-
-
-@pytest.fixture
-def elsewhere(sqlite_url: str) -> Iterator[Database]:
-    """Another process's database: its own engine and its own writer's turn."""
-    db = Database(sqlite_url, bus=EventBus())
-    yield db
-    db.dispose()
 
 
 def test_events_from_here_and_elsewhere_interleaved_arrive_once_each_in_order(
@@ -60,11 +39,11 @@ def test_events_from_here_and_elsewhere_interleaved_arrive_once_each_in_order(
     assert elsewhere_ns == list(range(0, 40, 2)), "the other process's events in their order"
 
 
-def test_events_before_the_follower_started_are_not_delivered(sqlite_url, elsewhere, clock):
+def test_events_before_the_follower_started_are_not_delivered(database_url, elsewhere, clock):
     with elsewhere.transaction() as session:
         events.record(session, "test.before", at=clock.now())
     bus = EventBus()
-    db = Database(sqlite_url, bus=bus)
+    db = Database(database_url, bus=bus)
     follower = EventFollower(db, bus, poll=0.05)
     inbox = bus.subscribe()
     follower.start()

@@ -5,8 +5,6 @@ in order, and the relay listens again after losing its connection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 
@@ -19,32 +17,12 @@ from support import received, wait_for
 
 
 @pytest.fixture
-def pg_url(postgres_url: str) -> str:
+def database_url(postgres_url: str) -> str:
+    """PostgreSQL only, emptied."""
     from conftest import _empty_postgres
 
     _empty_postgres(postgres_url)
     return postgres_url
-
-
-@pytest.fixture
-def here(pg_url: str) -> Iterator[tuple[Database, EventBus, EventRelay]]:
-    """This process: its database, its bus and its relay, listening."""
-    bus = EventBus()
-    db = Database(pg_url, bus=bus)
-    relay = EventRelay(db, bus, poll=0.1, retry=0.1)
-    relay.start()
-    assert relay.listening.wait(10)
-    yield db, bus, relay
-    relay.stop()
-    db.dispose()
-
-
-@pytest.fixture
-def elsewhere(pg_url: str) -> Iterator[Database]:
-    """Another process's database: its own engine, so its own connections."""
-    db = Database(pg_url, bus=EventBus())
-    yield db
-    db.dispose()
 
 
 def test_events_committed_here_on_a_connection_closed_since_are_not_delivered_again(
