@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from twilio.request_validator import RequestValidator
 
 from ivr.settings import PROJECT_ROOT, Settings
@@ -53,3 +54,11 @@ def record_in_another_process(database_url: str, kind: str, **data: int) -> None
     done = subprocess.run([sys.executable, "-c", script, database_url, kind, json.dumps(data)],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def served_health(port: int) -> dict | None:
+    """`ivr serve`'s /healthz on `port`, or None while it does not answer yet."""
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+    except (requests.ConnectionError, requests.Timeout):  # refused, or no worker booted yet
+        return None

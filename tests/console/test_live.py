@@ -25,7 +25,7 @@ from ivr.routing.presence import set_state
 from ivr.users.service import add_user
 
 from .conftest import PASSWORD, csrf_of
-from support import wait_for
+from support import served_health, wait_for
 
 
 def frames(response):
@@ -196,7 +196,7 @@ def test_a_wallboard_served_by_ivr_serve_shows_what_an_ivr_command_did(database_
                               env=env | {"IVR_PUBLIC_URL": url}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: answers(url), what="ivr serve to answer", timeout=60)
+        wait_for(lambda: served_health(port), what="ivr serve to answer", timeout=60)
         stream, lines = wallboard_lines(url)
         with stream:
             assert next_frame(lines)[0] == "snapshot"
@@ -212,10 +212,3 @@ def test_a_wallboard_served_by_ivr_serve_shows_what_an_ivr_command_did(database_
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-
-
-def answers(url: str) -> bool:
-    try:
-        return requests.get(url + "/healthz", timeout=1).ok
-    except requests.RequestException:
-        return False

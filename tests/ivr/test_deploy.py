@@ -18,7 +18,7 @@ import yaml
 from ivr.cli import cli
 from ivr.settings import PROJECT_ROOT
 
-from support import wait_for
+from support import served_health, wait_for
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 IVR = str(Path(sys.executable).parent / "ivr")
@@ -102,7 +102,7 @@ def test_db_upgrade_then_serve_answers_health(database_url, tmp_path) -> None:
         text=True,
     )
     try:
-        health = wait_for(lambda: _health(port), what="ivr serve to answer")
+        health = wait_for(lambda: served_health(port), what="ivr serve to answer")
         assert health["status"] == "ok"
         assert health["telephony"] == "sim"
     finally:
@@ -148,7 +148,7 @@ def test_two_workers_in_sim_mode_share_one_offline_carrier(database_url, tmp_pat
         server = subprocess.Popen([IVR, "serve", "--port", str(port), "--workers", "2"],
                                   env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        health = wait_for(lambda: _health(port), what="ivr serve --workers 2 to answer",
+        health = wait_for(lambda: served_health(port), what="ivr serve --workers 2 to answer",
                           timeout=60)
         assert health["telephony"] == "sim"
         carrier = requests.get(url + "/sim/carrier", timeout=10)
@@ -192,7 +192,7 @@ def test_two_workers_on_postgresql_answer_and_stop_on_sigterm(database_url, tmp_
 
     workers: list[int] = []
     try:
-        health = wait_for(lambda: _health(port), what="ivr serve --workers 2 to answer",
+        health = wait_for(lambda: served_health(port), what="ivr serve --workers 2 to answer",
                           timeout=60)
         assert (health["status"], health["telephony"]) == ("ok", "twilio")
         workers = wait_for(two_workers, what="two worker processes")
@@ -219,7 +219,7 @@ def test_an_open_console_does_not_hold_up_the_stop(database_url, tmp_path) -> No
     server = subprocess.Popen([IVR, "serve", "--port", str(port), "--access-log"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: _health(port), what="ivr serve to answer")
+        wait_for(lambda: served_health(port), what="ivr serve to answer")
         browser = requests.Session()
         base = f"http://127.0.0.1:{port}"
         form = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
@@ -240,13 +240,6 @@ def test_an_open_console_does_not_hold_up_the_stop(database_url, tmp_path) -> No
     assert server.returncode == 0, output
     assert '"GET /console/events HTTP/1.1" 200' in output  # the access line, at its end
     assert "ivr: stopping" in output
-
-
-def _health(port: int) -> dict | None:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
-    except (requests.ConnectionError, requests.Timeout):  # refused, or no worker booted yet
-        return None
 
 
 def _children(pid: int) -> list[int]:
