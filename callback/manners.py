@@ -17,7 +17,7 @@ from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
 from callback.models import DoNotCall, OutboundPacing
-from callback.policy import CallbackPolicy
+from callback.policy import END_OF_DAY, CallbackPolicy
 from ivr.calendar import BusinessCalendar
 from ivr.db import reading
 
@@ -49,7 +49,7 @@ def _timezones(number: str) -> tuple[ZoneInfo, ...]:
 def _customer_day_ok(at: datetime, zone: ZoneInfo, policy: CallbackPolicy) -> bool:
     local = at.astimezone(zone).time()
     start, end = policy.customer_hours
-    return start <= local < end
+    return start <= local and (local < end or end == END_OF_DAY)
 
 
 def next_customer_daytime(at: datetime, zones: list[ZoneInfo], policy: CallbackPolicy

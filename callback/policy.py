@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+# The end of customer hours that means "until midnight" (24:00): a day has no later time, and
+# 23:59 would leave a minute a day when around-the-clock hours text and call no one.
+END_OF_DAY = time.max
+
 
 @dataclass(frozen=True)
 class CallbackPolicy:
@@ -12,7 +16,7 @@ class CallbackPolicy:
     attempt_spacing: timedelta = timedelta(minutes=10)
     # The dialler's manners.
     calls_per_second: float = 1.0  # Twilio's default outbound rate
-    customer_hours: tuple[time, time] = (time(8, 0), time(21, 0))  # the customer's local time
+    customer_hours: tuple[time, time] = (time(8, 0), time(21, 0))  # local; the end is exclusive
     # Scheduled callbacks enter the router at their slot with their priority raised.
     scheduled_priority_raise: int = 2
     slot_minutes: int = 30

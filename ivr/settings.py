@@ -314,10 +314,15 @@ def _check_callbacks(settings: Settings) -> None:
 
 
 def _customer_hours(text: str) -> tuple[time, time]:
+    from callback.policy import END_OF_DAY
+
     try:
-        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+        start_text, end_text = (part.strip() for part in text.split("-"))
+        start = time.fromisoformat(start_text)
+        end = END_OF_DAY if end_text == "24:00" else time.fromisoformat(end_text)
     except ValueError:
-        raise _fail("customer_hours", f"use HH:MM-HH:MM, not {text!r}") from None
+        raise _fail("customer_hours", f"use HH:MM-HH:MM (24:00 for midnight), not {text!r}"
+                    ) from None
     if start >= end:
         raise _fail("customer_hours", "the start must be before the end")
     return start, end

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from callback import service as callbacks
 from callback.models import Callback, CallbackAttempt
+from callback.policy import END_OF_DAY
 from ivr.calendar import BusinessCalendar
 from ivr.calls.models import Call
 from ivr.routing import queue, reservations
@@ -21,7 +22,7 @@ from ivr.routing.router import sweep
 
 NUMBER = "+12125550177"
 ANYTIME = BusinessCalendar.from_spec(timezone="UTC", hours="always")
-AROUND_THE_CLOCK = callbacks.CallbackPolicy(customer_hours=(time(0, 0), time(23, 59, 59)))
+AROUND_THE_CLOCK = callbacks.CallbackPolicy(customer_hours=(time(0, 0), END_OF_DAY))
 AGENT_LEG = "CA" + "a" * 32
 
 

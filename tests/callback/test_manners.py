@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from callback import manners
 from callback.models import DoNotCall
-from callback.policy import CallbackPolicy
+from callback.policy import END_OF_DAY, CallbackPolicy
 from ivr.calendar import BusinessCalendar
 
 NY = ZoneInfo("America/New_York")
@@ -42,6 +42,17 @@ def test_never_outside_the_customers_local_hours(db):
     assert result.not_before == datetime(2026, 11, 23, 11, 0, tzinfo=NY)
     # 19:30 in New York is within both; 21:30 in New York is after our close.
     assert verdict(db, SAN_FRANCISCO, datetime(2026, 11, 23, 19, 30, tzinfo=NY)).allowed
+
+
+def test_customer_hours_until_midnight_take_in_the_last_minute_of_the_day(db):
+    always_open = BusinessCalendar.from_spec(timezone="America/New_York", hours="always")
+    late = datetime(2026, 11, 23, 23, 59, 30, tzinfo=NY)
+    with db.transaction() as session:
+        def allowed(policy):
+            return manners.may_dial(session, number=NEW_YORK, now=late, calendar=always_open,
+                                    policy=policy).allowed
+        assert allowed(CallbackPolicy(customer_hours=(time(0, 0), END_OF_DAY)))
+        assert not allowed(CallbackPolicy(customer_hours=(time(0, 0), time(23, 59))))
 
 
 def test_both_rules_together_find_the_first_time_that_satisfies_both(db):

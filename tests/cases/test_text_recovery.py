@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from twilio.rest import Client
 
-from callback.policy import CallbackPolicy
+from callback.policy import END_OF_DAY, CallbackPolicy
 from ivr import casework
 from ivr.calendar import BusinessCalendar
 from ivr.calls.models import CallEvent
@@ -20,7 +20,7 @@ from ivr.sim.httpclient import SimHttpClient
 from ivr.telephony.twilio_adapter import TwilioTelephony
 
 ANYTIME = BusinessCalendar.from_spec(timezone="UTC", hours="always")
-POLICY = CallbackPolicy(customer_hours=(time(0, 0), time(23, 59, 59)))
+POLICY = CallbackPolicy(customer_hours=(time(0, 0), END_OF_DAY))
 NUMBER = "+12125550123"
 BODY = "Case 123456: our billing team has your request."
 LATER = timedelta(minutes=11)  # past messages.STALE_CLAIM

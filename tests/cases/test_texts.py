@@ -9,7 +9,7 @@ from datetime import time
 
 from sqlalchemy import select
 
-from callback.policy import CallbackPolicy
+from callback.policy import END_OF_DAY, CallbackPolicy
 from ivr import casework
 from ivr.calendar import BusinessCalendar
 from ivr.cases import messages
@@ -18,7 +18,7 @@ from ivr.telephony import TelephonyError
 
 ANYTIME = BusinessCalendar.from_spec(timezone="UTC", hours="always")
 # Local hours around the clock, so the text is due at once whenever the test runs.
-POLICY = CallbackPolicy(customer_hours=(time(0, 0), time(23, 59, 59)))
+POLICY = CallbackPolicy(customer_hours=(time(0, 0), END_OF_DAY))
 NUMBER = "+12125550123"
 
 

@@ -26,7 +26,7 @@ CLARA = "+13125550103"
 def callback_center(center_factory):
     def make(**overrides):
         # Any hour of the test run is inside the customer's local hours.
-        overrides.setdefault("customer_hours", "00:00-23:59")
+        overrides.setdefault("customer_hours", "00:00-24:00")
         center = center_factory(**overrides)
         for number in (ALICE, BRUNO, CLARA):
             center.carrier.set_callee(number, CallerScript(answer=True, answer_after=1))

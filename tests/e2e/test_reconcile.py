@@ -113,7 +113,7 @@ def test_a_call_the_carrier_never_knew_is_ended_as_completed(manual_center, cloc
 def test_an_agent_whose_callback_leg_status_was_lost_is_not_held_for_ever(center_factory, clock):
     """The agent's leg of a callback rang out while its status callback was lost: the agent
     would stay reserved and the callback dialling for ever, and the follow-up never made."""
-    center = center_factory(clock=clock, customer_hours="00:00-23:59")
+    center = center_factory(clock=clock, customer_hours="00:00-24:00")
     center.carrier.set_callee(CALLER, CallerScript(answer=True, answer_after=1))
     center.agent("ann", {"billing": 2}, device="off", available=False)
     sid = center.call([*BILLING, "1", "1"], CALLER)  # asks to be called back in its place

@@ -39,7 +39,7 @@ def stored_jobs(live) -> list[str]:
 
 
 def test_a_scheduled_callback_survives_a_restart_and_fires_on_time(live_factory):
-    first = live_factory(customer_hours="00:00-23:59")
+    first = live_factory(customer_hours="00:00-24:00")
     timers = Timers(first.runtime)
     first.runtime.timers = timers
     timers.start()
@@ -48,7 +48,7 @@ def test_a_scheduled_callback_survives_a_restart_and_fires_on_time(live_factory)
     assert f"callback-{callback_id}" in stored_jobs(first)
     timers.shutdown()  # the service stops before the callback is due
 
-    second = live_factory(customer_hours="00:00-23:59")
+    second = live_factory(customer_hours="00:00-24:00")
     assert f"callback-{callback_id}" in stored_jobs(second), "the timer is in the database"
     restarted = Timers(second.runtime)
     second.runtime.timers = restarted
@@ -80,7 +80,7 @@ def test_follow_ups_due_in_the_same_minute_share_one_stored_job_of_each_kind(liv
     # time of a same-day follow-up is 'now', which differs from one follow-up to the next.
     ten_today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
     live = live_factory(clock=ManualClock(ten_today + timedelta(days=1)),
-                        customer_hours="00:00-23:59")
+                        customer_hours="00:00-24:00")
     timers = Timers(live.runtime)
     live.runtime.timers = timers
     timers.start()

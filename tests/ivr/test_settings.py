@@ -1,8 +1,10 @@
+from datetime import time
 from pathlib import Path
 
 import pytest
 
-from ivr.settings import SettingsError, from_env
+from callback.policy import END_OF_DAY
+from ivr.settings import SettingsError, callback_policy, from_env
 
 
 def test_defaults_make_an_embedded_service(tmp_path: Path) -> None:
@@ -44,6 +46,9 @@ def test_public_url_trailing_slash_is_dropped_for_signing() -> None:
         ({"IVR_AGENT_ACCEPT_SECONDS": "soon"}, "IVR_AGENT_ACCEPT_SECONDS"),
         ({"IVR_BUSINESS_HOURS": "mon-fri 9-5pm"}, "IVR_BUSINESS_HOURS"),
         ({"IVR_TIMEZONE": "Mars/Olympus"}, "IVR_TIMEZONE"),
+        ({"IVR_CUSTOMER_HOURS": "8am-9pm"}, "IVR_CUSTOMER_HOURS"),
+        ({"IVR_CUSTOMER_HOURS": "21:00-08:00"}, "IVR_CUSTOMER_HOURS"),
+        ({"IVR_CUSTOMER_HOURS": "24:00-24:00"}, "IVR_CUSTOMER_HOURS"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
@@ -54,6 +59,11 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     message = str(error.value)
     assert named in message
     assert "\n" not in message
+
+
+def test_customer_hours_may_run_until_midnight() -> None:
+    policy = callback_policy(from_env({"IVR_CUSTOMER_HOURS": "07:30-24:00"}))
+    assert policy.customer_hours == (time(7, 30), END_OF_DAY)
 
 
 def test_twilio_mode_never_uses_the_offline_carrier_credentials() -> None:
