@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from ivr.calls.models import CallEvent
 from ivr.db import Database
-from ivr.events import EventBus, as_message
+from ivr.events import RESYNC, EventBus, as_message
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,9 @@ CHANNEL_SQL = "SELECT 'ivr_events_' || md5(current_database() || '.' || current_
 
 class EventRelay:
     """A thread that LISTENs and hands each event committed elsewhere to the bus's
-    subscribers. It reconnects after a lost connection (the events committed meanwhile are
-    not relayed: the screens catch up with their next snapshot)."""
+    subscribers. It reconnects after a lost connection; the events committed meanwhile are
+    not relayed, so each time it listens it hands the subscribers `RESYNC` instead: the
+    screens take a fresh snapshot, in a quiet center as in a busy one."""
 
     def __init__(self, db: Database, bus: EventBus, *, poll: float = 0.5,
                  retry: float = 2.0) -> None:
@@ -80,6 +81,7 @@ class EventRelay:
         channel = connection.execute(CHANNEL_SQL).fetchone()[0]
         connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         self.listening.set()
+        self.bus.deliver(RESYNC)  # what was committed while nobody listened is not coming
         while not self._stop.is_set():
             for notify in connection.notifies(timeout=self.poll):
                 payload = json.loads(notify.payload)

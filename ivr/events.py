@@ -169,6 +169,12 @@ def as_message(event: CallEvent) -> dict[str, Any]:
     }
 
 
+# Handed to subscribers (compared by identity, never sent) when events committed elsewhere
+# may have been missed: the relay listens again after losing its connection. A screen takes a
+# fresh snapshot, as it would after an event.
+RESYNC: dict[str, Any] = {"kind": "bus.resync"}
+
+
 class EventBus:
     """In-process fan-out of committed events to subscribers (one queue per subscriber)."""
 

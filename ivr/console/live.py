@@ -3,11 +3,12 @@
 Each open stream subscribes to the EventBus (committed call events, in this process), sends a
 snapshot of what its screen shows as soon as it opens, then every call event it may see and,
 after each burst of events, a fresh snapshot (at most one every SNAPSHOT_INTERVAL seconds, so
-a busy minute costs a few queries a second per screen, not one per event). A comment line is
-sent every heartbeat, which also notices a closed browser (the write fails) and ends the
-stream. Every thread of the threaded server can hold a stream; nothing here needs the request
-once the stream has started. A stopping process ends its streams (`end_streams`); the browsers
-reconnect.
+a busy minute costs a few queries a second per screen, not one per event); a fresh snapshot
+too when the bus says events committed elsewhere may have been missed (`RESYNC`). A
+comment line is sent every heartbeat, which also notices a closed browser (the write fails)
+and ends the stream. Every thread of the threaded server can hold a stream; nothing here
+needs the request once the stream has started. A stopping process ends its streams
+(`end_streams`); the browsers reconnect.
 
 Views: `wallboard` (supervisors and admins: every event), `desktop` (one agent's state and
 call: the agent themselves, or a supervisor watching; only that agent's events)."""
@@ -26,6 +27,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from ivr.console import wallboard
 from ivr.console.security import signed_in
+from ivr.events import RESYNC
 from ivr.routing.models import Agent
 from ivr.runtime import Runtime, current
 
@@ -97,10 +99,11 @@ def stream(feed: Feed, *, heartbeat: float) -> Iterator[str]:
                     break
             if batch[-1] is END:
                 return
-            shown = [message for message in batch if feed.wants(message)]
+            shown = [message for message in batch
+                     if message is not RESYNC and feed.wants(message)]
             for message in shown:
                 yield frame("call-event", message, event_id=message.get("id"))
-            if shown:
+            if shown or any(message is RESYNC for message in batch):
                 yield frame("snapshot", feed.snapshot())
                 last_snapshot = time.monotonic()
     finally:

@@ -1,7 +1,8 @@
 """The live stream (server-sent events): a snapshot on connect, each committed call event
-after it with a fresh snapshot, heartbeats, only the agent's own events on a desktop, a stop
-that ends the streams, the stream over real HTTP, and a wallboard that shows what another
-process did (another web process, an `ivr` command beside `ivr serve`), on both engines."""
+after it with a fresh snapshot (and a snapshot when events may have been missed), heartbeats,
+only the agent's own events on a desktop, a stop that ends the streams, the stream over real
+HTTP, and a wallboard that shows what another process did (another web process, an `ivr`
+command beside `ivr serve`), on both engines."""
 
 from __future__ import annotations
 
@@ -83,6 +84,26 @@ def test_a_stopping_process_ends_its_streams(app, signed_in):
     live.end_streams(app.extensions["ivr"])
     assert list(stream) == []
     assert app.extensions["ivr"].bus._subscribers == set()
+
+
+def test_a_stream_takes_a_fresh_snapshot_when_events_may_have_been_missed(
+    app, signed_in, people, database_url, clock
+):
+    """What the relay says when it listens again after a lost connection: the change
+    committed meanwhile reaches the screen by a snapshot, with no event of its own."""
+    response = signed_in("sue").get("/console/events", buffered=False)
+    stream = frames(response)
+    assert next(stream)[0] == "snapshot"
+    unheard = Database(database_url, bus=events.EventBus())  # its events reach no one here
+    with unheard.transaction() as session:
+        set_state(session, agent=session.get(Agent, people["ann"]["agent_id"]),
+                  state="available", now=clock.now(), by="test")
+    unheard.dispose()
+    app.extensions["ivr"].bus.deliver(events.RESYNC)
+    kind, snapshot = next(stream)
+    assert kind == "snapshot"
+    assert {a["name"]: a["state"] for a in snapshot["agents"]}["ann"] == "available"
+    response.close()
 
 
 def test_a_desktop_stream_carries_only_that_agent_events(app, signed_in, people, db, clock):

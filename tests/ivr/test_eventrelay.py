@@ -1,7 +1,7 @@
 """PostgreSQL's own cases of relaying other processes' call events (LISTEN/NOTIFY; what both
 engines share is in test_events_elsewhere): this process's events sent on a connection closed
 since are not delivered twice, a transaction too big for one notification arrives whole and
-in order, and the relay listens again after losing its connection."""
+in order, and the relay listens again after losing its connection, saying so."""
 
 from __future__ import annotations
 
@@ -58,7 +58,10 @@ LISTENERS = text(
 
 
 def test_the_relay_listens_again_after_losing_its_connection(here, elsewhere, clock):
+    """And tells the subscribers that what was committed meanwhile was missed (`RESYNC`),
+    so the screens take a fresh look."""
     _db, bus, _relay = here
+    watching = bus.subscribe()
     with elsewhere.transaction() as session:
         (lost,) = session.scalars(LISTENERS).all()
         session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": lost})
@@ -72,6 +75,8 @@ def test_the_relay_listens_again_after_losing_its_connection(here, elsewhere, cl
     with elsewhere.transaction() as session:
         after = events.record(session, "test.after", at=clock.now())
     assert received(inbox, 1) == [events.as_message(after)]
+    resync, event = received(watching, 2)
+    assert resync is events.RESYNC and event == events.as_message(after)
 
 
 def test_sqlite_has_no_relay(tmp_path, sqlite_template):
