@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FLOW = PROJECT_ROOT / "callflows" / "support.yaml"
 SIM_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 SIM_AUTH_TOKEN = "sim-auth-token-not-a-secret"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -50,7 +51,7 @@ class Settings:
     # this process forwards its /sim there instead of keeping a carrier.
     sim_elsewhere: bool = False
     wait_announce_seconds: int = 30
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # the service's logs and gunicorn's (not the access log)
     scheduler: str = "embedded"
     aging_per_minute: float = 0.5
     skill_expansion_seconds: int = 60
@@ -174,6 +175,7 @@ _ENV: dict[str, tuple[str, object]] = {
     "IVR_RECORDING_RETRY_SECONDS": ("recording_retry_seconds", _float),
 }
 _VAR_OF_FIELD = {name: var for var, (name, _) in _ENV.items()}
+VARIABLES = tuple(_ENV)  # every environment variable the service reads
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Settings:
@@ -229,6 +231,8 @@ def validate(settings: Settings) -> Settings:
         raise _fail("sim_speed", "must be a positive number")
     if settings.wait_announce_seconds < 5:
         raise _fail("wait_announce_seconds", "must be at least 5 seconds")
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise _fail("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
     database_url = settings.database_url or f"sqlite:///{Path(settings.var_dir) / 'ivr.db'}"
     if not database_url.startswith(("sqlite", "postgresql")):
         raise _fail("database_url", "must be a sqlite:/// or postgresql:// URL")
@@ -242,6 +246,7 @@ def validate(settings: Settings) -> Settings:
         database_url=database_url,
         public_url=settings.public_url.rstrip("/"),
         sim_url=sim_url.rstrip("/"),
+        log_level=settings.log_level.upper(),
     )
 
 

@@ -36,6 +36,7 @@ class WebServer(BaseApplication):
         exiting: Callable[[], None] | None = None,
         stop: Callable[[Any], None] | None = None,
         access_log: bool = False,
+        log_level: str = "info",
     ) -> None:
         self._build = build
         self._ready = ready
@@ -51,6 +52,7 @@ class WebServer(BaseApplication):
             # CPU as a bare request, and a proxy in front usually keeps that log.
             "accesslog": "-" if access_log else None,
             "errorlog": "-",
+            "loglevel": log_level.lower(),
             # gunicorn's control socket is one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn):
             # two services on one machine would take it from each other, and nothing uses it.
             "control_socket_disable": True,

@@ -25,6 +25,7 @@ class CliContext:
                     self._settings = self._settings.with_overrides(**overrides)
             except SettingsError as exc:
                 raise click.ClickException(str(exc)) from None
+            logging.getLogger().setLevel(self._settings.log_level)
         return self._settings
 
     def override(self, **changes: Any) -> Settings:

@@ -79,7 +79,7 @@ def serve(cli: CliContext, host: str, port: int, workers: int, threads: int,
     try:
         WebServer(
             build, host=host, port=port, workers=workers, threads=threads,
-            access_log=access_log, ready=ready,
+            access_log=access_log, log_level=settings.log_level, ready=ready,
             exiting=lambda: click.echo("ivr: stopping"),
             stop=lambda app: serving.stop_background(app.extensions["ivr"]),
         ).run()

@@ -109,8 +109,26 @@ def test_db_upgrade_then_serve_answers_health(database_url, tmp_path) -> None:
         server.send_signal(signal.SIGTERM)  # what docker stop and systemd send
         output, _ = server.communicate(timeout=20)
     assert "serving on http://127.0.0.1" in output
+    assert "Booting worker with pid" in output  # gunicorn's, at INFO
     assert "ivr: stopping" in output
     assert server.returncode == 0, output
+
+
+def test_serve_logs_at_the_level_set(database_url, tmp_path) -> None:
+    from conftest import free_port
+
+    env = env_for(database_url, tmp_path, IVR_LOG_LEVEL="warning")
+    port = free_port()
+    server = subprocess.Popen([IVR, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: served_health(port), what="ivr serve to answer")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=20)
+    assert server.returncode == 0, output
+    assert "serving on http://127.0.0.1" in output  # what it says, not what it logs
+    assert " INFO " not in output and "[INFO]" not in output, output
 
 
 TWILIO = {"IVR_TELEPHONY": "twilio", "IVR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
@@ -297,7 +315,8 @@ def test_worker_leads_the_timers_and_stops_on_sigterm(database_url, tmp_path) ->
     assert "ivr worker: stopped" in rest
 
 
-@pytest.mark.parametrize("bad", [{"IVR_TELEPHONY": "pots"}, {"IVR_SCHEDULER": "maybe"}])
+@pytest.mark.parametrize("bad", [{"IVR_TELEPHONY": "pots"}, {"IVR_SCHEDULER": "maybe"},
+                                 {"IVR_LOG_LEVEL": "loud"}])
 def test_a_bad_setting_stops_the_command_with_one_line(bad, tmp_path) -> None:
     env = env_for("sqlite:///" + str(tmp_path / "x.db"), tmp_path, **bad)
     result = subprocess.run([IVR, "serve"], env=env, capture_output=True, text=True)

@@ -1,10 +1,11 @@
+import re
 from datetime import time
 from pathlib import Path
 
 import pytest
 
 from callback.policy import END_OF_DAY
-from ivr.settings import SettingsError, callback_policy, from_env
+from ivr.settings import PROJECT_ROOT, VARIABLES, SettingsError, callback_policy, from_env
 
 
 def test_defaults_make_an_embedded_service(tmp_path: Path) -> None:
@@ -46,6 +47,7 @@ def test_public_url_trailing_slash_is_dropped_for_signing() -> None:
         ({"IVR_AGENT_ACCEPT_SECONDS": "soon"}, "IVR_AGENT_ACCEPT_SECONDS"),
         ({"IVR_BUSINESS_HOURS": "mon-fri 9-5pm"}, "IVR_BUSINESS_HOURS"),
         ({"IVR_TIMEZONE": "Mars/Olympus"}, "IVR_TIMEZONE"),
+        ({"IVR_LOG_LEVEL": "verbose"}, "IVR_LOG_LEVEL"),
         ({"IVR_CUSTOMER_HOURS": "8am-9pm"}, "IVR_CUSTOMER_HOURS"),
         ({"IVR_CUSTOMER_HOURS": "21:00-08:00"}, "IVR_CUSTOMER_HOURS"),
         ({"IVR_CUSTOMER_HOURS": "24:00-24:00"}, "IVR_CUSTOMER_HOURS"),
@@ -61,6 +63,10 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     assert "\n" not in message
 
 
+def test_the_log_level_is_read_in_any_case() -> None:
+    assert from_env({"IVR_LOG_LEVEL": "warning"}).log_level == "WARNING"
+
+
 def test_customer_hours_may_run_until_midnight() -> None:
     policy = callback_policy(from_env({"IVR_CUSTOMER_HOURS": "07:30-24:00"}))
     assert policy.customer_hours == (time(7, 30), END_OF_DAY)
@@ -69,3 +75,12 @@ def test_customer_hours_may_run_until_midnight() -> None:
 def test_twilio_mode_never_uses_the_offline_carrier_credentials() -> None:
     with pytest.raises(SettingsError, match="IVR_TWILIO_ACCOUNT_SID"):
         from_env({"IVR_TELEPHONY": "twilio", "IVR_TWILIO_AUTH_TOKEN": "secret"})
+
+
+def test_every_variable_is_in_the_readme_settings_table() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `IVR_")]
+    named = {name for row in rows for name in re.findall(r"`(IVR_[A-Z_]+)`", row.split(" | ")[0])}
+    assert set(VARIABLES) - named == set()
+    assert named - set(VARIABLES) == set()
