@@ -16,6 +16,7 @@ DEFAULT_FLOW = PROJECT_ROOT / "callflows" / "support.yaml"
 SIM_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 SIM_AUTH_TOKEN = "sim-auth-token-not-a-secret"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}  # Python's logging takes these
 
 
 class SettingsError(ValueError):
@@ -231,7 +232,9 @@ def validate(settings: Settings) -> Settings:
         raise _fail("sim_speed", "must be a positive number")
     if settings.wait_announce_seconds < 5:
         raise _fail("wait_announce_seconds", "must be at least 5 seconds")
-    if settings.log_level.upper() not in LOG_LEVELS:
+    log_level = settings.log_level.upper()
+    log_level = _LOG_LEVEL_ALIASES.get(log_level, log_level)
+    if log_level not in LOG_LEVELS:
         raise _fail("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
     database_url = settings.database_url or f"sqlite:///{Path(settings.var_dir) / 'ivr.db'}"
     if not database_url.startswith(("sqlite", "postgresql")):
@@ -246,7 +249,7 @@ def validate(settings: Settings) -> Settings:
         database_url=database_url,
         public_url=settings.public_url.rstrip("/"),
         sim_url=sim_url.rstrip("/"),
-        log_level=settings.log_level.upper(),
+        log_level=log_level,
     )
 
 

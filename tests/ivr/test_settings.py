@@ -63,8 +63,10 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     assert "\n" not in message
 
 
-def test_the_log_level_is_read_in_any_case() -> None:
-    assert from_env({"IVR_LOG_LEVEL": "warning"}).log_level == "WARNING"
+@pytest.mark.parametrize(("given", "level"), [("warning", "WARNING"), ("Debug", "DEBUG"),
+                                               ("warn", "WARNING"), ("fatal", "CRITICAL")])
+def test_the_log_level_is_read_in_any_case_and_by_its_aliases(given: str, level: str) -> None:
+    assert from_env({"IVR_LOG_LEVEL": given}).log_level == level
 
 
 def test_customer_hours_may_run_until_midnight() -> None:
