@@ -107,7 +107,7 @@ def main() -> None:
     database_url = sys.argv[4] if len(sys.argv) > 4 else ""
     public_url = os.environ.get("IVR_PUBLIC_URL", f"http://127.0.0.1:{port}")
     if statements:
-        create_floor_tables(database_url)  # before the fork: the workers would race to
+        create_floor_tables(database_url)  # before the fork, not by racing workers
 
     def build() -> Flask:
         return create_floor_app(public_url=public_url, statements=statements,

@@ -4,6 +4,7 @@ offline carrier, the default flow."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -15,8 +16,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FLOW = PROJECT_ROOT / "callflows" / "support.yaml"
 SIM_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 SIM_AUTH_TOKEN = "sim-auth-token-not-a-secret"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_LOG_LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}  # Python's logging takes these
 
 
 class SettingsError(ValueError):
@@ -232,10 +231,7 @@ def validate(settings: Settings) -> Settings:
         raise _fail("sim_speed", "must be a positive number")
     if settings.wait_announce_seconds < 5:
         raise _fail("wait_announce_seconds", "must be at least 5 seconds")
-    log_level = settings.log_level.upper()
-    log_level = _LOG_LEVEL_ALIASES.get(log_level, log_level)
-    if log_level not in LOG_LEVELS:
-        raise _fail("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+    log_level = _log_level(settings.log_level)
     database_url = settings.database_url or f"sqlite:///{Path(settings.var_dir) / 'ivr.db'}"
     if not database_url.startswith(("sqlite", "postgresql")):
         raise _fail("database_url", "must be a sqlite:/// or postgresql:// URL")
@@ -251,6 +247,15 @@ def validate(settings: Settings) -> Settings:
         sim_url=sim_url.rstrip("/"),
         log_level=log_level,
     )
+
+
+def _log_level(text: str) -> str:
+    """The name of a level Python's logging knows (its aliases WARN and FATAL too), as
+    gunicorn reads it."""
+    level = logging.getLevelNamesMapping().get(text.strip().upper(), logging.NOTSET)
+    if level == logging.NOTSET:
+        raise _fail("log_level", "must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return logging.getLevelName(level)
 
 
 def _check_routing(settings: Settings) -> None:
